@@ -1,0 +1,186 @@
+package bbb
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strconv"
+)
+
+// Reply is what tinyscale needs to know of a BBB XML answer: the return
+// code, the message, the text of other top-level elements, and the raw bytes
+// of the items of one list (each <meeting> of <meetings>, say), so that they
+// can be passed on untouched.
+type Reply struct {
+	ReturnCode string
+	MessageKey string
+	Message    string
+	top        []field
+	// HasList reports whether the list element was present, even empty.
+	HasList bool
+	// Items holds each list item's raw XML, from '<' to '>' inclusive.
+	Items []Item
+}
+
+// Item is one raw list element and the text of the children asked for.
+type Item struct {
+	Raw []byte
+	// Fields holds the text of the item's direct children named in
+	// ListSpec.Fields, in that order; "" where absent.
+	Fields []string
+}
+
+type field struct{ name, value string }
+
+// Get returns the text of the first top-level element called name.
+func (r *Reply) Get(name string) string {
+	for _, f := range r.top {
+		if f.name == name {
+			return f.value
+		}
+	}
+	return ""
+}
+
+// OK reports whether the reply's returncode is SUCCESS.
+func (r *Reply) OK() bool { return r.ReturnCode == Success }
+
+// ListSpec names the list to collect: List is the container (meetings),
+// Item its children (meeting), Fields the children of each item whose text
+// is wanted (recordID, startTime).
+type ListSpec struct {
+	List, Item string
+	Fields     []string
+}
+
+// ErrNotBBB means a body is not a BBB XML response: not XML, or XML without
+// <response><returncode>.
+var ErrNotBBB = errors.New("not a BBB API response")
+
+// ParseReply reads a BBB XML answer. list may be nil when no list is wanted.
+// The document must be well-formed: a backend sending an HTML error page or
+// cut-off XML gets an error, never a guess.
+func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	r := &Reply{}
+	depth := 0
+	var (
+		inList    bool
+		itemStart int64
+		item      *Item
+		fieldIdx  = -1
+		text      []byte
+		topName   string
+		sawRoot   bool
+	)
+	for {
+		off := d.InputOffset()
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, ErrNotBBB
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			name := t.Name.Local
+			switch {
+			case depth == 1:
+				if name != "response" || sawRoot {
+					return nil, ErrNotBBB
+				}
+				sawRoot = true
+			case depth == 2:
+				topName, text = name, text[:0]
+				if list != nil && name == list.List {
+					inList = true
+					r.HasList = true
+				}
+			case depth == 3 && inList && name == list.Item:
+				itemStart = off
+				item = &Item{Fields: make([]string, len(list.Fields))}
+			case depth == 4 && item != nil:
+				fieldIdx = -1
+				for i, f := range list.Fields {
+					if f == name {
+						fieldIdx = i
+						text = text[:0]
+					}
+				}
+			}
+		case xml.CharData:
+			if depth == 2 || (depth == 4 && fieldIdx >= 0) {
+				text = append(text, t...)
+			}
+		case xml.EndElement:
+			switch {
+			case depth == 2:
+				switch topName {
+				case "returncode":
+					r.ReturnCode = string(bytes.TrimSpace(text))
+				case "messageKey":
+					r.MessageKey = string(bytes.TrimSpace(text))
+				case "message":
+					r.Message = string(bytes.TrimSpace(text))
+				default:
+					if !inList {
+						r.top = append(r.top, field{topName, string(bytes.TrimSpace(text))})
+					}
+				}
+				inList = false
+				text = text[:0]
+			case depth == 3 && item != nil:
+				item.Raw = body[itemStart:d.InputOffset()]
+				r.Items = append(r.Items, *item)
+				item = nil
+			case depth == 4 && item != nil && fieldIdx >= 0:
+				item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
+				fieldIdx = -1
+			}
+			depth--
+		}
+	}
+	if !sawRoot || r.ReturnCode == "" {
+		return nil, ErrNotBBB
+	}
+	return r, nil
+}
+
+// ListXML builds a SUCCESS answer holding the given raw items in the list
+// element. With no items it gives BBB's empty form: <list/> followed by
+// emptyKey and emptyMessage. extra is raw XML placed after the list.
+func ListXML(list string, items [][]byte, emptyKey, emptyMessage string, extra []byte) []byte {
+	n := 96 + len(extra)
+	for _, it := range items {
+		n += len(it)
+	}
+	b := bytes.NewBuffer(make([]byte, 0, n))
+	b.WriteString("<response><returncode>SUCCESS</returncode>")
+	if len(items) == 0 {
+		b.WriteString("<" + list + "/>")
+		if emptyKey != "" {
+			b.WriteString("<messageKey>" + emptyKey + "</messageKey><message>" + Escape(emptyMessage) + "</message>")
+		}
+	} else {
+		b.WriteString("<" + list + ">")
+		for _, it := range items {
+			b.Write(it)
+		}
+		b.WriteString("</" + list + ">")
+	}
+	b.Write(extra)
+	b.WriteString("</response>")
+	return b.Bytes()
+}
+
+// Int parses a decimal field, giving 0 for anything else.
+func Int(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}

@@ -1,0 +1,3 @@
+module github.com/tinyscale/tinyscale
+
+go 1.26
