@@ -1,6 +1,7 @@
 package bbb
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"net/http"
 	"strings"
@@ -58,6 +59,18 @@ func WriteXMLStatus(w http.ResponseWriter, status int, body []byte) {
 // WriteError sends e as BBB does: HTTP 200, returncode FAILED.
 func WriteError(w http.ResponseWriter, e *Error) {
 	WriteXML(w, ErrorXML(e))
+}
+
+// WriteJSONError sends e in the JSON form of the text-track calls.
+func WriteJSONError(w http.ResponseWriter, e *Error) {
+	body, _ := json.Marshal(map[string]map[string]string{"response": {
+		"returncode": Failed, "messageKey": e.Key, "message": e.Message,
+	}})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
 }
 
 // ErrorXML renders e as a BBB FAILED response document.

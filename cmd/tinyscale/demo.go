@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/bbbfake"
+	"github.com/tinyscale/tinyscale/config"
+)
+
+// demoServers is how many fake BBB servers the demo starts.
+const demoServers = 3
+
+// demoCmd starts fake BBB servers on loopback and tinyscale in front of
+// them, and prints signed URLs to try: tinyscale working in one command,
+// with nothing else installed.
+func demoCmd(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("demo takes no arguments")
+	}
+	env, err := config.LoadEnv(os.Getenv, false)
+	if err != nil {
+		return err
+	}
+	if env.Secret == "" {
+		env.Secret = randomHex(16)
+	}
+	if os.Getenv("TINYSCALE_LISTEN") == "" {
+		port := os.Getenv("PORT")
+		if port == "" {
+			port = config.DefaultPort
+		}
+		env.Listen = "127.0.0.1:" + port
+	}
+	var servers []config.Server
+	for i := 1; i <= demoServers; i++ {
+		f := bbbfake.Start(randomHex(16))
+		f.SetName(fmt.Sprintf("bbb-%d", i))
+		defer f.Close()
+		servers = append(servers, config.Server{ID: f.Name(), Host: f.URL(), Secret: f.Secret(), Weight: 1})
+	}
+	return run(ctx, env, servers, newLogger(env), func(addr string) {
+		printDemo(os.Stdout, "http://"+addr+"/bigbluebutton/api", env.Secret)
+	})
+}
+
+// printDemo tells a newcomer what runs and what to try.
+func printDemo(w io.Writer, api, secret string) {
+	signed := func(call string, v url.Values) string {
+		return api + "/" + call + "?" + bbb.Sign(bbb.SHA256, call, v.Encode(), secret)
+	}
+	room := url.Values{"meetingID": {"demo-room"}}
+	create := url.Values{"meetingID": {"demo-room"}, "name": {"Demo Room"}}
+	join := url.Values{"meetingID": {"demo-room"}, "fullName": {"Ada Lovelace"}, "role": {"MODERATOR"}}
+	fmt.Fprintf(w, `
+tinyscale demo: %d fake BBB servers on loopback, tinyscale in front of them.
+
+  API URL  %s
+  Secret   %s
+
+Configure an integration with these, or try the signed URLs below:
+
+  1. create a meeting:
+     curl '%s'
+  2. join it (open in a browser; tinyscale redirects to the server holding it):
+     %s
+  3. list meetings on all servers:
+     curl '%s'
+  4. end it:
+     curl '%s'
+
+Press Ctrl-C to stop.
+`, demoServers, api, secret, signed("create", create), signed("join", join),
+		signed("getMeetings", url.Values{}), signed("end", room))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,61 @@
+// Command tinyscale is a load balancer for BigBlueButton: one endpoint that
+// integrations use as if it were one BBB server, in front of many.
+//
+// Usage:
+//
+//	tinyscale            serve (the same as tinyscale serve)
+//	tinyscale demo       fake BBB servers and tinyscale in front, on loopback
+//	tinyscale version
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `tinyscale: a load balancer for BigBlueButton.
+
+Usage:
+  tinyscale [serve]   run the load balancer (configuration: environment, servers.json)
+  tinyscale demo      start fake BBB servers and tinyscale in front of them on loopback
+  tinyscale version   print the version
+  tinyscale help      this text
+
+Environment: TINYSCALE_SECRET (required), PORT (8000), TINYSCALE_SERVERS (servers.json),
+and more in the README.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runCommand(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "tinyscale:", err)
+		os.Exit(1)
+	}
+}
+
+func runCommand(ctx context.Context, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, args)
+	case "demo":
+		return demoCmd(ctx, args)
+	case "version", "-version", "--version":
+		fmt.Println("tinyscale", version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+}

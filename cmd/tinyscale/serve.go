@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/config"
+	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
+)
+
+func serveCmd(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments; configure it with environment variables (see the README)")
+	}
+	env, err := config.LoadEnv(os.Getenv, true)
+	if err != nil {
+		return err
+	}
+	log := newLogger(env)
+	servers, err := config.LoadServers(env.ServersFile)
+	if err != nil {
+		return err
+	}
+	return run(ctx, env, servers, log, nil)
+}
+
+func newLogger(env *config.Env) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(env.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if env.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// run checks the servers, then serves until ctx is done. ready, if not nil,
+// is called with the listening address once requests are answered.
+func run(ctx context.Context, env *config.Env, servers []config.Server, log *slog.Logger, ready func(addr string)) error {
+	transport := bbb.NewTransport(env.ConnectTimeout, env.RequestTimeout)
+	hc := bbb.NewHTTPClient(transport)
+	defer transport.CloseIdleConnections()
+	var list []*pool.Server
+	for _, sc := range servers {
+		s := pool.NewServer(sc.ID, &bbb.Client{Base: sc.Host, Secret: sc.Secret, Algorithm: sc.SigningAlgorithm(), HTTP: hc})
+		s.Weight, s.Tags = sc.Weight, sc.Tags
+		list = append(list, s)
+	}
+	p := pool.New(list...)
+	if err := startupCheck(ctx, p, env.RequestTimeout, log); err != nil {
+		return err
+	}
+
+	gw := gateway.New(gateway.Config{
+		Secrets:        []string{env.Secret},
+		Algorithms:     env.Algorithms,
+		RequestTimeout: env.RequestTimeout,
+		FanoutTimeout:  env.FanoutTimeout,
+		MaxBody:        env.MaxBody,
+		Logger:         log,
+	}, p, state.NewMemory())
+
+	srv := &http.Server{
+		Handler:           handler(gw, p),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      2*env.RequestTimeout + env.FanoutTimeout,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	// Listen only now that every server was checked: the original answered
+	// 500 to requests that came during its startup checks.
+	ln, err := net.Listen("tcp", env.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %v (set PORT or TINYSCALE_LISTEN to a free port)", env.Listen, err)
+	}
+	pctx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	poller := &pool.Poller{Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Thresholds: pool.DefaultThresholds, Logger: log}
+	go poller.Run(pctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("tinyscale listening", "addr", ln.Addr().String(), "servers", len(list), "version", version)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// handler routes the BBB API to the gateway and serves the health probes.
+// It does not use http.ServeMux for the API: the mux would redirect the
+// ".../api//create" that some clients send.
+func handler(gw *gateway.Gateway, p *pool.Pool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, gateway.APIPrefix):
+			gw.ServeHTTP(w, r)
+		case r.URL.Path == "/healthz":
+			fmt.Fprintln(w, "ok")
+		case r.URL.Path == "/readyz":
+			if len(p.Available()) == 0 {
+				http.Error(w, "no BBB server available", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ready")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+}
+
+// startupCheck makes one signed call to every server at once. A server that
+// rejects the checksum or is not a BBB API stops the start: that is a
+// configuration error. One that cannot be reached starts offline, so one
+// server in maintenance does not take the service down (the original
+// tinyscale refused to start).
+func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log *slog.Logger) error {
+	servers := p.All()
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			_, errs[i] = pool.Check(cctx, s)
+		}()
+	}
+	wg.Wait()
+	var fatal []string
+	for i, err := range errs {
+		s := servers[i]
+		switch {
+		case err == nil:
+			log.Info("server online", "server", s.ID, "host", s.Client.Base)
+		case errors.Is(err, pool.ErrWrongSecret) || errors.Is(err, pool.ErrNotBBB):
+			fatal = append(fatal, fmt.Sprintf("server %s (%s): %v", s.ID, s.Client.Base, err))
+		default:
+			s.MarkOffline(err.Error())
+			log.Warn("server unreachable at startup: starting it offline; the poller brings it back", "server", s.ID, "host", s.Client.Base, "error", err)
+		}
+	}
+	if len(fatal) > 0 {
+		return errors.New("startup check failed:\n  " + strings.Join(fatal, "\n  "))
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbb"
+)
+
+// Env is tinyscale's configuration from environment variables. The README
+// lists every variable with its default.
+type Env struct {
+	Secret         string        // TINYSCALE_SECRET, required
+	Listen         string        // TINYSCALE_LISTEN, else ":" + PORT
+	ServersFile    string        // TINYSCALE_SERVERS
+	Algorithms     bbb.Algorithm // TINYSCALE_CHECKSUM_ALGORITHMS
+	ConnectTimeout time.Duration // TINYSCALE_CONNECT_TIMEOUT
+	RequestTimeout time.Duration // TINYSCALE_REQUEST_TIMEOUT
+	FanoutTimeout  time.Duration // TINYSCALE_FANOUT_TIMEOUT
+	PollInterval   time.Duration // TINYSCALE_POLL_INTERVAL
+	MaxBody        int64         // TINYSCALE_MAX_BODY
+	LogFormat      string        // TINYSCALE_LOG_FORMAT: text or json
+	LogLevel       string        // TINYSCALE_LOG_LEVEL: debug, info, warn, error
+}
+
+// Defaults for the optional variables.
+const (
+	DefaultPort           = "8000"
+	DefaultServersFile    = "servers.json"
+	DefaultConnectTimeout = 2 * time.Second
+	DefaultRequestTimeout = 10 * time.Second
+	DefaultFanoutTimeout  = 5 * time.Second
+	DefaultPollInterval   = 10 * time.Second
+	DefaultMaxBody        = 16 << 20
+)
+
+// LoadEnv reads the environment through getenv (os.Getenv in main, a map in
+// tests). requireSecret is false for commands that make their own secret.
+func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
+	e := &Env{
+		Secret:      getenv("TINYSCALE_SECRET"),
+		ServersFile: or(getenv("TINYSCALE_SERVERS"), DefaultServersFile),
+		LogFormat:   or(getenv("TINYSCALE_LOG_FORMAT"), "text"),
+		LogLevel:    or(getenv("TINYSCALE_LOG_LEVEL"), "info"),
+	}
+	if requireSecret && strings.TrimSpace(e.Secret) == "" {
+		return nil, errors.New("TINYSCALE_SECRET is not set: set it to the secret your integrations (Greenlight, Moodle, ...) will use for tinyscale, e.g. TINYSCALE_SECRET=$(openssl rand -hex 32)")
+	}
+	port := or(getenv("PORT"), DefaultPort)
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return nil, fmt.Errorf("PORT=%q is not a port number; use e.g. PORT=8000", port)
+	}
+	e.Listen = or(getenv("TINYSCALE_LISTEN"), ":"+port)
+
+	algs := or(getenv("TINYSCALE_CHECKSUM_ALGORITHMS"), "sha1,sha256,sha384,sha512")
+	a, err := bbb.ParseAlgorithms(algs)
+	if err != nil {
+		return nil, fmt.Errorf("TINYSCALE_CHECKSUM_ALGORITHMS: %v", err)
+	}
+	e.Algorithms = a
+
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{
+		{"TINYSCALE_CONNECT_TIMEOUT", &e.ConnectTimeout, DefaultConnectTimeout},
+		{"TINYSCALE_REQUEST_TIMEOUT", &e.RequestTimeout, DefaultRequestTimeout},
+		{"TINYSCALE_FANOUT_TIMEOUT", &e.FanoutTimeout, DefaultFanoutTimeout},
+		{"TINYSCALE_POLL_INTERVAL", &e.PollInterval, DefaultPollInterval},
+	} {
+		v := getenv(d.name)
+		if v == "" {
+			*d.dst = d.def
+			continue
+		}
+		t, err := time.ParseDuration(v)
+		if err != nil || t <= 0 {
+			return nil, fmt.Errorf("%s=%q is not a positive Go duration; write e.g. %s=%s", d.name, v, d.name, d.def)
+		}
+		*d.dst = t
+	}
+
+	e.MaxBody = DefaultMaxBody
+	if v := getenv("TINYSCALE_MAX_BODY"); v != "" {
+		n, err := ParseSize(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("TINYSCALE_MAX_BODY=%q is not a size; write e.g. 16MiB or 2000000", v)
+		}
+		e.MaxBody = n
+	}
+	switch e.LogFormat {
+	case "text", "json":
+	default:
+		return nil, fmt.Errorf("TINYSCALE_LOG_FORMAT=%q: use text or json", e.LogFormat)
+	}
+	switch e.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, fmt.Errorf("TINYSCALE_LOG_LEVEL=%q: use debug, info, warn or error", e.LogLevel)
+	}
+	return e, nil
+}
+
+// ParseSize reads a byte count: "2000000", "512KiB", "16MiB", "1GiB"
+// (KB, MB and GB are taken as powers of 1000).
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	if n > (1<<62)/mult {
+		return 0, errors.New("too large")
+	}
+	return n * mult, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

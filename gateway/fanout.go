@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/pool"
+)
+
+// answer is one server's part of a fan-out.
+type answer struct {
+	server *pool.Server
+	res    *bbb.Response
+	err    error
+}
+
+// fanout sends c to every server in servers at once, each under the
+// fan-out deadline, with the query query(s) gives for it, and returns the
+// answers in the order of servers. A slow or failing server costs the
+// caller at most the deadline; it is left out by the caller, not waited for.
+func (g *Gateway) fanout(ctx context.Context, servers []*pool.Server, c *call, query func(*pool.Server) string) []answer {
+	out := make([]answer, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, g.cfg.FanoutTimeout)
+			defer cancel()
+			res, err := s.Client.Do(cctx, c.method(), c.name, query(s), c.body, c.contentType)
+			if err != nil {
+				g.backendFailed(s, err)
+			}
+			out[i] = answer{s, res, err}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (c *call) sameQuery(*pool.Server) string { return c.query }
+
+// getMeetings asks every available server and splices their <meeting>
+// elements together untouched. A server that fails or is late is left out;
+// with none at all the answer is BBB's noMeetings form.
+func (g *Gateway) getMeetings(w http.ResponseWriter, c *call) {
+	g.spliceList(w, c, "meetings", "meeting", "noMeetings", "no meetings were found on this server")
+}
+
+// hooksList merges hooks/list from every server.
+func (g *Gateway) hooksList(w http.ResponseWriter, c *call) {
+	g.spliceList(w, c, "hooks", "hook", "", "")
+}
+
+func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKey, emptyMsg string) {
+	spec := &bbb.ListSpec{List: list, Item: item}
+	var items [][]byte
+	for _, a := range g.fanout(c.r.Context(), g.pool.Available(), c, c.sameQuery) {
+		if a.err != nil || a.res.Status != http.StatusOK {
+			continue
+		}
+		reply, err := bbb.ParseReply(a.res.Body, spec)
+		if err != nil || !reply.OK() {
+			continue
+		}
+		for _, it := range reply.Items {
+			items = append(items, it.Raw)
+		}
+	}
+	c.result = bbb.Success
+	bbb.WriteXML(w, bbb.ListXML(list, items, emptyKey, emptyMsg, nil))
+}
+
+// hooksCall sends hooks/create and hooks/destroy to every available server
+// and answers the first success (else the first backend error).
+func (g *Gateway) hooksCall(w http.ResponseWriter, c *call) {
+	g.firstSuccess(w, c, g.fanout(c.r.Context(), g.pool.Available(), c, c.sameQuery), bbb.ErrBackend)
+}
+
+// firstSuccess relays the first SUCCESS among answers; failing that, the
+// first FAILED answer whose messageKey is not notFound (a real error, such
+// as missingParamPublish, says more than "not here"); failing that, notFound.
+func (g *Gateway) firstSuccess(w http.ResponseWriter, c *call, answers []answer, notFound *bbb.Error) {
+	var failed, missing *answer
+	for i := range answers {
+		a := &answers[i]
+		if a.err != nil {
+			continue
+		}
+		ok, key, valid := c.replyStatus(a.res)
+		if !valid {
+			continue
+		}
+		if ok {
+			c.server = a.server.ID
+			c.relayRaw(w, a.res, key)
+			return
+		}
+		if key != "notFound" && key != "noRecordings" && failed == nil {
+			failed = a
+		} else if missing == nil {
+			missing = a
+		}
+	}
+	switch {
+	case failed != nil:
+		c.server = failed.server.ID
+		_, key, _ := c.replyStatus(failed.res)
+		c.relayRaw(w, failed.res, key)
+	case missing != nil && notFound == nil:
+		_, key, _ := c.replyStatus(missing.res)
+		c.relayRaw(w, missing.res, key)
+	default:
+		if notFound == nil {
+			notFound = bbb.ErrBackend
+		}
+		c.fail(w, notFound)
+	}
+}

@@ -1,0 +1,150 @@
+// Package gateway answers the BBB API: it verifies each request, applies
+// the routing rule of its call, and answers as a BBB server would.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
+)
+
+// Config holds what the gateway needs besides the pool and the store.
+type Config struct {
+	// Secrets are the client-facing secrets (TINYSCALE_SECRET).
+	Secrets []string
+	// Algorithms are the checksum algorithms accepted from clients.
+	Algorithms bbb.Algorithm
+	// RequestTimeout bounds a call to one backend.
+	RequestTimeout time.Duration
+	// FanoutTimeout bounds each backend's part of a fan-out call
+	// (getMeetings, getRecordings, hooks): a later server is left out.
+	FanoutTimeout time.Duration
+	// MaxBody bounds a request body.
+	MaxBody int64
+	// Logger gets one line per API call; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// Gateway is the http.Handler for /bigbluebutton/api.
+type Gateway struct {
+	cfg   Config
+	pool  *pool.Pool
+	store state.Store
+	log   *slog.Logger
+	calls map[string]handler
+}
+
+// handler answers one verified call. It fills in c.server and c.result for
+// the log line.
+type handler struct {
+	fn func(w http.ResponseWriter, c *call)
+	// get is true for calls BBB accepts by GET only.
+	getOnly bool
+}
+
+// APIPrefix is where BBB's API lives, and so where tinyscale's does.
+const APIPrefix = "/bigbluebutton/api"
+
+// New returns a gateway over the pool and store.
+func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
+	if cfg.Algorithms == 0 {
+		cfg.Algorithms = bbb.AllAlgorithms
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.FanoutTimeout == 0 {
+		cfg.FanoutTimeout = 5 * time.Second
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 16 << 20
+	}
+	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	g.calls = map[string]handler{
+		bbb.CallCreate:                 {fn: g.create},
+		bbb.CallJoin:                   {fn: g.join, getOnly: true},
+		bbb.CallEnd:                    {fn: g.end},
+		bbb.CallIsMeetingRunning:       {fn: g.isMeetingRunning},
+		bbb.CallGetMeetingInfo:         {fn: g.meetingCall},
+		bbb.CallInsertDocument:         {fn: g.meetingCall},
+		bbb.CallSendChatMessage:        {fn: g.meetingCall},
+		bbb.CallGetMeetings:            {fn: g.getMeetings},
+		bbb.CallGetRecordings:          {fn: g.getRecordings},
+		bbb.CallPublishRecordings:      {fn: g.recordingsCall},
+		bbb.CallUpdateRecordings:       {fn: g.recordingsCall},
+		bbb.CallDeleteRecordings:       {fn: g.recordingsCall},
+		bbb.CallGetRecordingTextTracks: {fn: g.recordingsCall},
+		bbb.CallPutRecordingTextTrack:  {fn: g.recordingsCall},
+		bbb.CallHooksCreate:            {fn: g.hooksCall},
+		bbb.CallHooksDestroy:           {fn: g.hooksCall},
+		bbb.CallHooksList:              {fn: g.hooksList},
+	}
+	return g
+}
+
+// ServeHTTP routes /bigbluebutton/api[/<call>].
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, APIPrefix)
+	if !ok || (rest != "" && rest[0] != '/') {
+		bbb.WriteError(w, bbb.ErrUnsupported)
+		return
+	}
+	// Clients send ".../api//create" (greenlight #5070): tolerate extra slashes.
+	name := strings.TrimLeft(rest, "/")
+	if name == "" {
+		// The version probe: no checksum, any query (Moodle and Nextcloud
+		// send a bogus one), GET or POST.
+		bbb.WriteXML(w, bbb.VersionXML)
+		return
+	}
+	h, ok := g.calls[name]
+	if !ok {
+		g.logCall(&call{name: "unsupported", start: time.Now(), result: bbb.ErrUnsupported.Key})
+		bbb.WriteError(w, bbb.ErrUnsupported)
+		return
+	}
+	c := &call{name: name, start: time.Now(), r: r}
+	defer g.logCall(c)
+	if h.getOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		c.fail(w, &bbb.Error{Key: bbb.ErrUnsupported.Key, Message: name + " accepts GET requests only."})
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		c.fail(w, bbb.ErrUnsupported)
+		return
+	}
+	if e, status := g.parse(c, r); e != nil {
+		if status != http.StatusOK {
+			c.result = e.Key
+			bbb.WriteXMLStatus(w, status, bbb.ErrorXML(e))
+			return
+		}
+		c.fail(w, e)
+		return
+	}
+	h.fn(w, c)
+}
+
+func (g *Gateway) logCall(c *call) {
+	if !g.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("call", c.name)}
+	if c.meetingID != "" {
+		attrs = append(attrs, slog.String("meetingID", c.meetingID))
+	}
+	if c.server != "" {
+		attrs = append(attrs, slog.String("server", c.server))
+	}
+	attrs = append(attrs, slog.String("result", c.result), slog.Duration("duration", time.Since(c.start)))
+	g.log.LogAttrs(context.Background(), slog.LevelInfo, "api", attrs...)
+}

@@ -1,0 +1,214 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
+)
+
+// tenant is the tenant of every call until multi-tenancy comes.
+const tenant = state.DefaultTenant
+
+// owner returns the available server holding c's meeting, or nil when the
+// meeting is unknown or its server cannot take calls now (BBB would not
+// know the meeting either).
+func (g *Gateway) owner(c *call) *pool.Server {
+	id, ok := g.store.Lookup(tenant, c.meetingID)
+	if !ok {
+		return nil
+	}
+	s := g.pool.Get(id)
+	if s == nil || !s.Available() {
+		return nil
+	}
+	c.server = s.ID
+	return s
+}
+
+// maxCreateAttempts bounds how many servers one create tries when servers
+// refuse connections.
+const maxCreateAttempts = 3
+
+// create places a new meeting, or sends a known one to its server.
+//
+// A known meeting on an available server goes there (BBB answers
+// duplicateWarning or idNotUnique). Otherwise a server is picked and
+// claimed atomically: of two concurrent creates of one meetingID one claim
+// wins and both go to its server. A create whose server refuses the
+// connection moves to another server; one that timed out does not, since
+// the meeting may exist and a second create would split it.
+func (g *Gateway) create(w http.ResponseWriter, c *call) {
+	if c.meetingID == "" {
+		c.fail(w, bbb.ErrMissingMeetingID)
+		return
+	}
+	var tried []string
+	for range maxCreateAttempts {
+		prev, known := g.store.Lookup(tenant, c.meetingID)
+		s := g.pool.Get(prev)
+		fresh := false
+		if !known || s == nil || !s.Available() {
+			pick := g.pool.Pick(tried...)
+			if pick == nil {
+				c.fail(w, bbb.ErrNoServers)
+				return
+			}
+			ownerID, err := g.store.Claim(tenant, c.meetingID, prev, pick.ID)
+			if err != nil {
+				g.log.Error("state: claim failed", "error", err)
+				c.fail(w, bbb.ErrBackend)
+				return
+			}
+			fresh = ownerID == pick.ID
+			if s = g.pool.Get(ownerID); s == nil || !s.Available() {
+				continue // another create just moved it; look again
+			}
+		}
+		c.server = s.ID
+		res, err := g.forward(c.r.Context(), s, c, c.query)
+		if err != nil {
+			if fresh {
+				g.store.Release(tenant, c.meetingID, s.ID)
+			}
+			if bbb.IsConnectError(err) {
+				tried = append(tried, s.ID)
+				continue
+			}
+			c.fail(w, bbb.ErrBackend)
+			return
+		}
+		reply := g.relay(w, c, res)
+		switch {
+		case reply != nil && reply.OK():
+			if rid := reply.Get("internalMeetingID"); rid != "" {
+				g.store.SetRecordingOwner(rid, s.ID)
+			}
+		case fresh && (reply == nil || reply.MessageKey != "idNotUnique"):
+			// The meeting was not created there: forget the placement.
+			g.store.Release(tenant, c.meetingID, s.ID)
+		}
+		return
+	}
+	c.fail(w, bbb.ErrNoServers)
+}
+
+// join redirects the browser to the owning server's join URL, signed for
+// that server, every parameter kept. It makes no backend call of its own:
+// the owner comes from memory. redirect=false asks for BBB's XML answer,
+// which only the backend can give.
+func (g *Gateway) join(w http.ResponseWriter, c *call) {
+	redirect := true
+	if v, ok, _ := bbb.Param(c.query, "redirect"); ok && !strings.EqualFold(v, "true") {
+		redirect = false // BBB reads it with Boolean.parseBoolean
+	}
+	if c.meetingID == "" {
+		g.joinError(w, c, redirect, bbb.ErrMissingMeetingID)
+		return
+	}
+	s := g.owner(c)
+	if s == nil {
+		g.joinError(w, c, redirect, bbb.ErrMeetingNotFound)
+		return
+	}
+	if !redirect {
+		g.proxy(w, c, s)
+		return
+	}
+	c.result = "redirect"
+	w.Header().Set("Location", s.Client.URL(bbb.CallJoin, c.query))
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusFound)
+}
+
+// joinError answers a failed join. With redirect on and an errorRedirectUrl
+// given, it redirects there with BBB's errors= JSON, as BBB 2.7+ does;
+// otherwise it answers the XML error.
+func (g *Gateway) joinError(w http.ResponseWriter, c *call, redirect bool, e *bbb.Error) {
+	target := c.param("errorRedirectUrl")
+	u, err := url.Parse(target)
+	if !redirect || target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		c.fail(w, e)
+		return
+	}
+	js, _ := json.Marshal([]map[string]string{{"key": e.Key, "message": e.Message}})
+	q := u.Query()
+	q.Set("errors", string(js))
+	u.RawQuery = q.Encode()
+	c.result = e.Key
+	w.Header().Set("Location", u.String())
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusFound)
+}
+
+// end ends the meeting on its server and forgets the placement once BBB
+// confirms, or once BBB says it does not know the meeting.
+func (g *Gateway) end(w http.ResponseWriter, c *call) {
+	if c.meetingID == "" {
+		c.fail(w, bbb.ErrMissingMeetingID)
+		return
+	}
+	s := g.owner(c)
+	if s == nil {
+		c.fail(w, bbb.ErrMeetingNotFound)
+		return
+	}
+	reply := g.proxy(w, c, s)
+	if reply != nil && (reply.OK() || reply.MessageKey == "notFound") {
+		g.store.Release(tenant, c.meetingID, s.ID)
+	}
+}
+
+// isMeetingRunning asks the owner; an unknown meeting, or one whose server
+// is unavailable, is not running: SUCCESS running=false, as BBB answers.
+func (g *Gateway) isMeetingRunning(w http.ResponseWriter, c *call) {
+	if c.meetingID == "" {
+		c.fail(w, bbb.ErrMissingMeetingID)
+		return
+	}
+	notRunning := func() {
+		c.result = "notRunning"
+		bbb.WriteXML(w, bbb.RunningXML(false))
+	}
+	s := g.owner(c)
+	if s == nil {
+		notRunning()
+		return
+	}
+	res, err := g.forward(c.r.Context(), s, c, c.query)
+	if err != nil || parseBackend(res) == nil {
+		notRunning()
+		return
+	}
+	g.relay(w, c, res)
+}
+
+// meetingCall proxies getMeetingInfo, insertDocument and sendChatMessage to
+// the meeting's server; an unknown meeting is BBB's notFound.
+func (g *Gateway) meetingCall(w http.ResponseWriter, c *call) {
+	if c.meetingID == "" {
+		c.fail(w, bbb.ErrMissingMeetingID)
+		return
+	}
+	s := g.owner(c)
+	if s == nil {
+		c.fail(w, bbb.ErrMeetingNotFound)
+		return
+	}
+	g.proxy(w, c, s)
+}
+
+// proxy forwards c to s unchanged and relays the answer.
+func (g *Gateway) proxy(w http.ResponseWriter, c *call, s *pool.Server) *bbb.Reply {
+	c.server = s.ID
+	res, err := g.forward(c.r.Context(), s, c, c.query)
+	if err != nil {
+		c.fail(w, bbb.ErrBackend)
+		return nil
+	}
+	return g.relay(w, c, res)
+}

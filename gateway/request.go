@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbb"
+)
+
+// call is one API request on its way through the gateway.
+type call struct {
+	name  string
+	r     *http.Request
+	start time.Time
+
+	// query is the verified raw query without its checksum: what is
+	// forwarded, re-signed, to a backend. Parameters that came in a form
+	// body are moved here, so the backend gets a plain GET.
+	query string
+	// body and contentType are forwarded byte for byte (XML, multipart).
+	body        []byte
+	contentType string
+
+	// For the log line.
+	meetingID string
+	server    string
+	result    string
+}
+
+// fail answers e and notes it for the log line: BBB XML, or BBB's JSON
+// form for the text-track calls.
+func (c *call) fail(w http.ResponseWriter, e *bbb.Error) {
+	c.result = e.Key
+	if c.isJSON() {
+		bbb.WriteJSONError(w, e)
+		return
+	}
+	bbb.WriteError(w, e)
+}
+
+// param returns a decoded parameter of the verified query.
+func (c *call) param(key string) string {
+	v, _, _ := bbb.Param(c.query, key)
+	return v
+}
+
+// method is how the call goes to a backend: POST when it carries a body.
+func (c *call) method() string {
+	if c.body != nil {
+		return http.MethodPost
+	}
+	return http.MethodGet
+}
+
+// parse verifies the checksum and fills in c.query and c.body. It returns
+// the error to answer and its HTTP status (200 but for limits).
+//
+// Only the URL query is hashed, as BBB does. A form-encoded POST whose
+// query is empty is accepted both ways clients sign it: over the empty
+// query (BBB 3.0, Scalelite) and over the sorted form parameters (BBB
+// 2.4–2.7).
+func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
+	q, cs := bbb.SplitChecksum(r.URL.RawQuery)
+	var verifyErr error
+	verified := false
+	if r.Method == http.MethodPost && r.Body != nil {
+		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return bbb.ErrTooLarge, http.StatusRequestEntityTooLarge
+			}
+			return bbb.ErrBadQuery, http.StatusOK
+		}
+		if len(body) > 0 {
+			ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil {
+				return bbb.ErrContentType, http.StatusOK
+			}
+			switch ct {
+			case "application/x-www-form-urlencoded":
+				form, err := url.ParseQuery(string(body))
+				if err != nil {
+					return bbb.ErrBadQuery, http.StatusOK
+				}
+				if cs == "" {
+					cs = form.Get("checksum")
+				}
+				formQ := bbb.FormQuery(form)
+				if q == "" {
+					verifyErr = g.verify(c.name, "", cs)
+					if verifyErr != nil && formQ != "" {
+						verifyErr = g.verify(c.name, formQ, cs)
+					}
+					verified = true
+				}
+				q = joinQuery(q, formQ)
+			case "multipart/form-data", "application/xml", "text/xml":
+				c.body, c.contentType = body, r.Header.Get("Content-Type")
+			default:
+				return bbb.ErrContentType, http.StatusOK
+			}
+		}
+	}
+	if !verified {
+		verifyErr = g.verify(c.name, q, cs)
+	}
+	if verifyErr != nil {
+		return bbb.ChecksumError(verifyErr), http.StatusOK
+	}
+	if !bbb.ValidQuery(q) {
+		return bbb.ErrBadQuery, http.StatusOK
+	}
+	c.query = q
+	c.meetingID = c.param("meetingID")
+	return nil, http.StatusOK
+}
+
+func (g *Gateway) verify(name, q, cs string) error {
+	return bbb.VerifySplit(name, q, cs, g.cfg.Algorithms, g.cfg.Secrets...)
+}
+
+func joinQuery(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "&" + b
+}

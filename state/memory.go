@@ -1,0 +1,87 @@
+package state
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Memory is a Store held in process memory only: what it knows is lost on
+// exit. It is the fast path the durable stores build on.
+type Memory struct {
+	mu         sync.RWMutex
+	meetings   map[key]Meeting
+	recordings map[string]string
+	now        func() time.Time
+}
+
+type key struct{ tenant, meetingID string }
+
+// NewMemory returns an empty store.
+func NewMemory() *Memory {
+	return &Memory{meetings: map[key]Meeting{}, recordings: map[string]string{}, now: time.Now}
+}
+
+// Lookup implements Store.
+func (m *Memory) Lookup(tenant, meetingID string) (string, bool) {
+	m.mu.RLock()
+	mt, ok := m.meetings[key{tenant, meetingID}]
+	m.mu.RUnlock()
+	return mt.ServerID, ok
+}
+
+// Claim implements Store.
+func (m *Memory) Claim(tenant, meetingID, prev, serverID string) (string, error) {
+	k := key{tenant, meetingID}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur := m.meetings[k].ServerID; cur != prev {
+		return cur, nil
+	}
+	m.meetings[k] = Meeting{Tenant: tenant, MeetingID: meetingID, ServerID: serverID, CreatedAt: m.now()}
+	return serverID, nil
+}
+
+// Release implements Store.
+func (m *Memory) Release(tenant, meetingID, serverID string) error {
+	k := key{tenant, meetingID}
+	m.mu.Lock()
+	if m.meetings[k].ServerID == serverID {
+		delete(m.meetings, k)
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// Meetings implements Store, sorted by tenant and meeting ID.
+func (m *Memory) Meetings() []Meeting {
+	m.mu.RLock()
+	out := make([]Meeting, 0, len(m.meetings))
+	for _, mt := range m.meetings {
+		out = append(out, mt)
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Tenant != out[j].Tenant {
+			return out[i].Tenant < out[j].Tenant
+		}
+		return out[i].MeetingID < out[j].MeetingID
+	})
+	return out
+}
+
+// RecordingOwner implements Store.
+func (m *Memory) RecordingOwner(recordID string) (string, bool) {
+	m.mu.RLock()
+	s, ok := m.recordings[recordID]
+	m.mu.RUnlock()
+	return s, ok
+}
+
+// SetRecordingOwner implements Store.
+func (m *Memory) SetRecordingOwner(recordID, serverID string) error {
+	m.mu.Lock()
+	m.recordings[recordID] = serverID
+	m.mu.Unlock()
+	return nil
+}
