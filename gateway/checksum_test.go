@@ -89,7 +89,7 @@ func TestVersionProbe(t *testing.T) {
 		{"GET", "/bigbluebutton/api"},
 		{"GET", "/bigbluebutton/api/"},
 		{"GET", "/bigbluebutton/api/?&checksum=674406c8c965fa3ee35b767fd3319a83b87fc33f"}, // Moodle
-		{"GET", "/bigbluebutton/api/?checksum=bogus"},                                      // Nextcloud
+		{"GET", "/bigbluebutton/api/?checksum=bogus"},                                     // Nextcloud
 		{"POST", "/bigbluebutton/api"},
 	} {
 		res, body := c.do(p.method, p.path, "", "")
