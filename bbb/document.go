@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // Reply is what tinyscale needs to know of a BBB XML answer: the return
@@ -48,10 +49,20 @@ func (r *Reply) OK() bool { return r.ReturnCode == Success }
 
 // ListSpec names the list to collect: List is the container (meetings),
 // Item its children (meeting), Fields the children of each item whose text
-// is wanted (recordID, startTime).
+// is wanted (recordID, startTime). A field may name a grandchild as
+// "parent/child" (metadata/bbb-meeting-size-hint).
 type ListSpec struct {
 	List, Item string
 	Fields     []string
+}
+
+func (l *ListSpec) field(name string) int {
+	for i, f := range l.Fields {
+		if f == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // ErrNotBBB means a body is not a BBB XML response: not XML, or XML without
@@ -70,6 +81,7 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 		itemStart int64
 		item      *Item
 		fieldIdx  = -1
+		parent    string // name of the item's child being read
 		text      []byte
 		topName   string
 		sawRoot   bool
@@ -103,16 +115,17 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				itemStart = off
 				item = &Item{Fields: make([]string, len(list.Fields))}
 			case depth == 4 && item != nil:
-				fieldIdx = -1
-				for i, f := range list.Fields {
-					if f == name {
-						fieldIdx = i
-						text = text[:0]
-					}
+				parent = name
+				fieldIdx = list.field(name)
+				text = text[:0]
+			case depth == 5 && item != nil && fieldIdx < 0:
+				if i := list.field(parent + "/" + name); i >= 0 {
+					fieldIdx = i
+					text = text[:0]
 				}
 			}
 		case xml.CharData:
-			if depth == 2 || (depth == 4 && fieldIdx >= 0) {
+			if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
 				text = append(text, t...)
 			}
 		case xml.EndElement:
@@ -136,9 +149,11 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				item.Raw = body[itemStart:d.InputOffset()]
 				r.Items = append(r.Items, *item)
 				item = nil
-			case depth == 4 && item != nil && fieldIdx >= 0:
-				item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
-				fieldIdx = -1
+			case (depth == 4 || depth == 5) && item != nil && fieldIdx >= 0:
+				if nested := strings.Contains(list.Fields[fieldIdx], "/"); nested == (depth == 5) {
+					item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
+					fieldIdx = -1
+				}
 			}
 			depth--
 		}

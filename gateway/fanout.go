@@ -57,7 +57,7 @@ func (g *Gateway) hooksList(w http.ResponseWriter, c *call) {
 func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKey, emptyMsg string) {
 	spec := &bbb.ListSpec{List: list, Item: item}
 	var items [][]byte
-	for _, a := range g.fanout(c.r.Context(), g.pool.Available(), c, c.sameQuery) {
+	for _, a := range g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery) {
 		if a.err != nil || a.res.Status != http.StatusOK {
 			continue
 		}
@@ -76,7 +76,7 @@ func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKe
 // hooksCall sends hooks/create and hooks/destroy to every available server
 // and answers the first success (else the first backend error).
 func (g *Gateway) hooksCall(w http.ResponseWriter, c *call) {
-	g.firstSuccess(w, c, g.fanout(c.r.Context(), g.pool.Available(), c, c.sameQuery), bbb.ErrBackend)
+	g.firstSuccess(w, c, g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery), bbb.ErrBackend)
 }
 
 // firstSuccess relays the first SUCCESS among answers; failing that, the

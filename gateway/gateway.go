@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
@@ -38,6 +39,8 @@ type Gateway struct {
 	store state.Store
 	log   *slog.Logger
 	calls map[string]handler
+	// conflicts counts meetings found on another server than their placement.
+	conflicts atomic.Int64
 }
 
 // handler answers one verified call. It fills in c.server and c.result for

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -23,7 +24,7 @@ func (g *Gateway) owner(c *call) *pool.Server {
 		return nil
 	}
 	s := g.pool.Get(id)
-	if s == nil || !s.Available() {
+	if s == nil || !s.Routable() {
 		return nil
 	}
 	c.server = s.ID
@@ -36,47 +37,53 @@ const maxCreateAttempts = 3
 
 // create places a new meeting, or sends a known one to its server.
 //
-// A known meeting on an available server goes there (BBB answers
-// duplicateWarning or idNotUnique). Otherwise a server is picked and
-// claimed atomically: of two concurrent creates of one meetingID one claim
-// wins and both go to its server. A create whose server refuses the
-// connection moves to another server; one that timed out does not, since
-// the meeting may exist and a second create would split it.
+// A known meeting on a routable server goes there (BBB answers
+// duplicateWarning or idNotUnique). Otherwise the pool places it and the
+// placement is claimed atomically: of two concurrent creates of one
+// meetingID one claim wins and both go to its server. A create whose
+// server refuses the connection moves to another server; one that timed
+// out does not, since the meeting may exist and a second create would
+// split it.
 func (g *Gateway) create(w http.ResponseWriter, c *call) {
 	if c.meetingID == "" {
 		c.fail(w, bbb.ErrMissingMeetingID)
 		return
 	}
-	var tried []string
+	tag, required := pool.ParseTag(c.param("meta_server-tag"))
+	req := pool.Request{MeetingID: c.meetingID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint")))}
 	for range maxCreateAttempts {
 		prev, known := g.store.Lookup(tenant, c.meetingID)
 		s := g.pool.Get(prev)
 		fresh := false
-		if !known || s == nil || !s.Available() {
-			pick := g.pool.Pick(tried...)
-			if pick == nil {
-				c.fail(w, bbb.ErrNoServers)
+		if !known || s == nil || !s.Routable() {
+			pick, err := g.pool.Place(req)
+			if err != nil {
+				c.fail(w, placeError(err, tag))
 				return
 			}
 			ownerID, err := g.store.Claim(tenant, c.meetingID, prev, pick.ID)
 			if err != nil {
+				pick.Unreserve(c.meetingID)
 				g.log.Error("state: claim failed", "error", err)
 				c.fail(w, bbb.ErrBackend)
 				return
 			}
-			fresh = ownerID == pick.ID
-			if s = g.pool.Get(ownerID); s == nil || !s.Available() {
-				continue // another create just moved it; look again
+			if fresh = ownerID == pick.ID; !fresh {
+				pick.Unreserve(c.meetingID) // a concurrent create placed it first
+			}
+			if s = g.pool.Get(ownerID); s == nil || !s.Routable() {
+				continue // the winner's server just went away; look again
 			}
 		}
 		c.server = s.ID
 		res, err := g.forward(c.r.Context(), s, c, c.query)
 		if err != nil {
 			if fresh {
+				s.Unreserve(c.meetingID)
 				g.store.Release(tenant, c.meetingID, s.ID)
 			}
 			if bbb.IsConnectError(err) {
-				tried = append(tried, s.ID)
+				req.Exclude = append(req.Exclude, s.ID)
 				continue
 			}
 			c.fail(w, bbb.ErrBackend)
@@ -90,11 +97,20 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 			}
 		case fresh && (reply == nil || reply.MessageKey != "idNotUnique"):
 			// The meeting was not created there: forget the placement.
+			s.Unreserve(c.meetingID)
 			g.store.Release(tenant, c.meetingID, s.ID)
 		}
 		return
 	}
 	c.fail(w, bbb.ErrNoServers)
+}
+
+// placeError turns a placement failure into the BBB error clients get.
+func placeError(err error, tag string) *bbb.Error {
+	if errors.Is(err, pool.ErrNoTagServer) {
+		return &bbb.Error{Key: "serverTagUnavailable", Message: "There is no available server with the required tag=" + tag + "."}
+	}
+	return bbb.ErrNoServers
 }
 
 // join redirects the browser to the owning server's join URL, signed for

@@ -35,7 +35,7 @@ func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
 		start int64
 	}
 	var recs []rec
-	answers := g.fanout(c.r.Context(), g.pool.Available(), c, func(*pool.Server) string { return query })
+	answers := g.fanout(c.r.Context(), g.pool.Routable(), c, func(*pool.Server) string { return query })
 	for _, a := range answers {
 		if a.err != nil || a.res.Status != http.StatusOK {
 			continue
@@ -116,7 +116,7 @@ func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 		}
 	}
 	var servers []*pool.Server
-	for _, s := range g.pool.Available() {
+	for _, s := range g.pool.Routable() {
 		if len(parts[s.ID]) > 0 || len(unknown) > 0 {
 			parts[s.ID] = append(parts[s.ID], unknown...)
 			servers = append(servers, s)

@@ -17,11 +17,17 @@ var (
 	ErrNotBBB      = errors.New("the server did not answer as a BBB API: check that \"host\" points at https://<server>/bigbluebutton/api")
 )
 
+// pollSpec reads what the load model needs of each <meeting>.
+var pollSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string{
+	"meetingID", "participantCount", "voiceParticipantCount", "videoCount", "createTime", "isBreakout",
+	"metadata/bbb-meeting-size-hint",
+}}
+
 // Check makes one signed getMeetings call to s and classifies the outcome:
-// nil and the reply when the server answers as a healthy BBB server,
-// ErrWrongSecret or ErrNotBBB (wrapped) when it is misconfigured, any
+// the meetings it runs when it answers as a healthy BBB server;
+// ErrWrongSecret or ErrNotBBB (wrapped) when it is misconfigured; any
 // other error when it cannot be reached or answers badly.
-func Check(ctx context.Context, s *Server) (*bbb.Reply, error) {
+func Check(ctx context.Context, s *Server) ([]MeetingLoad, error) {
 	res, err := s.Client.Get(ctx, bbb.CallGetMeetings, "")
 	if err != nil {
 		return nil, err
@@ -32,7 +38,7 @@ func Check(ctx context.Context, s *Server) (*bbb.Reply, error) {
 		}
 		return nil, fmt.Errorf("HTTP %d", res.Status)
 	}
-	reply, err := bbb.ParseReply(res.Body, &bbb.ListSpec{List: "meetings", Item: "meeting"})
+	reply, err := bbb.ParseReply(res.Body, pollSpec)
 	if err != nil {
 		return nil, ErrNotBBB
 	}
@@ -42,16 +48,41 @@ func Check(ctx context.Context, s *Server) (*bbb.Reply, error) {
 		}
 		return nil, fmt.Errorf("getMeetings answered FAILED %s", reply.MessageKey)
 	}
-	return reply, nil
+	ms := make([]MeetingLoad, len(reply.Items))
+	for i, it := range reply.Items {
+		f := it.Fields
+		ms[i] = MeetingLoad{
+			MeetingID:    f[0],
+			Participants: int(bbb.Int(f[1])),
+			Voice:        int(bbb.Int(f[2])),
+			Video:        int(bbb.Int(f[3])),
+			Created:      time.UnixMilli(bbb.Int(f[4])), // BBB's times are milliseconds
+			Breakout:     f[5] == "true",
+			Expected:     int(bbb.Int(f[6])),
+		}
+	}
+	return ms, nil
 }
 
-// Poller checks every server at an interval and keeps its health current.
+// Round is the outcome of one poll of every server: the meetings of each
+// server that answered. Servers that failed are absent.
+type Round struct {
+	// Started is when the round's requests went out.
+	Started  time.Time
+	Meetings map[string][]MeetingLoad
+}
+
+// Poller checks every server at an interval and keeps its health and load
+// current.
 type Poller struct {
 	Pool       *Pool
 	Interval   time.Duration
 	Timeout    time.Duration
 	Thresholds Thresholds
 	Logger     *slog.Logger
+	// OnRound, if set, gets each round's results, for reconciling the
+	// placements with what really runs.
+	OnRound func(Round)
 }
 
 // Run polls until ctx is done.
@@ -68,28 +99,43 @@ func (p *Poller) Run(ctx context.Context) {
 	}
 }
 
-// PollOnce checks every server at once and waits for all answers, each
-// under the poller's timeout.
+// PollOnce checks every server at once, each under the poller's timeout,
+// and waits for all answers.
 func (p *Poller) PollOnce(ctx context.Context) {
+	round := Round{Started: time.Now(), Meetings: map[string][]MeetingLoad{}}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, s := range p.Pool.All() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, p.Timeout)
-			_, err := Check(cctx, s)
+			ms, err := Check(cctx, s)
 			cancel()
 			if ctx.Err() != nil {
 				return // shutting down: not the server's fault
 			}
-			if s.Observe(err, p.Thresholds, time.Now()) && p.Logger != nil {
+			now := time.Now()
+			if s.Observe(err, p.Thresholds, now) && p.Logger != nil {
 				if err != nil {
 					p.Logger.Warn("server offline", "server", s.ID, "error", err)
 				} else {
 					p.Logger.Info("server online", "server", s.ID)
 				}
 			}
+			if err != nil {
+				return
+			}
+			if s.SetMeetings(ms, now, p.Pool.Model.Ramp) && p.Logger != nil {
+				p.Logger.Info("cordoned server is empty: now disabled", "server", s.ID)
+			}
+			mu.Lock()
+			round.Meetings[s.ID] = ms
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	if p.OnRound != nil && ctx.Err() == nil {
+		p.OnRound(round)
+	}
 }

@@ -1,24 +1,43 @@
 package pool
 
 import (
+	"errors"
+	"strings"
 	"sync"
-	"sync/atomic"
+	"time"
 )
 
 // Pool is the set of BBB servers. It is safe for concurrent use; the server
 // list can be replaced at runtime (a reload of servers.json).
 type Pool struct {
+	// Model computes servers' load.
+	Model LoadModel
+	// Strategy chooses among the servers that may take a meeting.
+	Strategy Strategy
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
 	mu      sync.RWMutex
 	servers []*Server
 	byID    map[string]*Server
-	next    atomic.Uint64
+
+	// placeMu makes choosing a server and reserving the meeting's load on
+	// it one step, so concurrent creates see each other's reservations.
+	placeMu sync.Mutex
 }
 
-// New returns a pool of the given servers.
+// New returns a pool of the given servers, placing by least load.
 func New(servers ...*Server) *Pool {
-	p := &Pool{}
+	p := &Pool{Model: DefaultLoadModel, Strategy: NewLeastLoad()}
 	p.Replace(servers)
 	return p
+}
+
+func (p *Pool) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 // Replace swaps the server list.
@@ -30,6 +49,31 @@ func (p *Pool) Replace(servers []*Server) {
 	p.mu.Lock()
 	p.servers, p.byID = append([]*Server(nil), servers...), byID
 	p.mu.Unlock()
+}
+
+// Add appends a server; it replaces one with the same ID.
+func (p *Pool) Add(s *Server) {
+	all := p.All()
+	for i, o := range all {
+		if o.ID == s.ID {
+			all[i] = s
+			p.Replace(all)
+			return
+		}
+	}
+	p.Replace(append(all, s))
+}
+
+// Remove drops the server with that ID and reports whether it was there.
+func (p *Pool) Remove(id string) bool {
+	all := p.All()
+	for i, o := range all {
+		if o.ID == id {
+			p.Replace(append(all[:i], all[i+1:]...))
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns the server with that ID, or nil.
@@ -46,37 +90,96 @@ func (p *Pool) All() []*Server {
 	return append([]*Server(nil), p.servers...)
 }
 
-// Available returns the servers that may take calls now.
-func (p *Pool) Available() []*Server {
+// Routable returns the servers that take calls for their meetings now: the
+// ones a fan-out (getMeetings, getRecordings) asks.
+func (p *Pool) Routable() []*Server {
 	all := p.All()
 	out := all[:0]
 	for _, s := range all {
-		if s.Available() {
+		if s.Routable() {
 			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// Pick chooses the server for a new meeting: round-robin over the available
-// servers, skipping those in exclude (servers that just refused a create).
-// It returns nil when no server is available.
-func (p *Pool) Pick(exclude ...string) *Server {
-	cands := p.Available()
-	if len(exclude) > 0 {
-		out := cands[:0]
-		for _, s := range cands {
-			if !contains(exclude, s.ID) {
-				out = append(out, s)
-			}
+// Available returns the servers that may take a new meeting now.
+func (p *Pool) Available() []*Server {
+	now := p.now()
+	all := p.All()
+	out := all[:0]
+	for _, s := range all {
+		if s.available(p.Model, now) {
+			out = append(out, s)
 		}
-		cands = out
+	}
+	return out
+}
+
+// Request describes a meeting to place.
+type Request struct {
+	// MeetingID identifies the reservation until a poll sees the meeting.
+	MeetingID string
+	// Tag is meta_server-tag without its "!": servers with this tag are
+	// preferred; with Required, only they qualify.
+	Tag      string
+	Required bool
+	// Expected is the expected size (meta_bbb-meeting-size-hint), 0 if unknown.
+	Expected int
+	// Exclude lists servers not to use (they just refused a connection).
+	Exclude []string
+}
+
+// ParseTag reads meta_server-tag as Scalelite and Greenlight send it: a
+// tag, required when it ends in "!".
+func ParseTag(v string) (tag string, required bool) {
+	v = strings.TrimSpace(v)
+	if t, ok := strings.CutSuffix(v, "!"); ok {
+		return strings.TrimSpace(t), t != ""
+	}
+	return v, false
+}
+
+// Placement errors.
+var (
+	ErrNoServer    = errors.New("no server is available")
+	ErrNoTagServer = errors.New("no server with the required tag is available")
+)
+
+// Place chooses the server for a new meeting and counts the meeting's
+// expected load on it at once, so that the next placement, before any
+// poll, sees it. Candidates are the available servers not excluded; with a
+// tag, those carrying it are preferred (required with "!"); without one,
+// untagged servers are preferred, so tagged servers stay free for the
+// meetings that ask for them.
+func (p *Pool) Place(r Request) (*Server, error) {
+	p.placeMu.Lock()
+	defer p.placeMu.Unlock()
+	now := p.now()
+	var cands []*Server
+	for _, s := range p.Available() {
+		if !contains(r.Exclude, s.ID) {
+			cands = append(cands, s)
+		}
+	}
+	preferred := cands[:0:0]
+	for _, s := range cands {
+		if r.Tag == "" && len(s.Tags) == 0 || r.Tag != "" && contains(s.Tags, r.Tag) {
+			preferred = append(preferred, s)
+		}
+	}
+	switch {
+	case len(preferred) > 0:
+		cands = preferred
+	case r.Required:
+		return nil, ErrNoTagServer
 	}
 	if len(cands) == 0 {
-		return nil
+		return nil, ErrNoServer
 	}
-	n := p.next.Add(1) - 1
-	return cands[n%uint64(len(cands))]
+	s := p.Strategy.Select(cands, p.Model, now)
+	s.reserve(r.MeetingID, r.Expected, now)
+	return s, nil
 }
 
 func contains(list []string, s string) bool {

@@ -1,5 +1,6 @@
-// Package pool holds the BBB servers behind tinyscale: their health, and
-// which of them takes the next meeting. It never calls the gateway.
+// Package pool holds the BBB servers behind tinyscale: their health, their
+// load, their administrative state, and which of them takes the next
+// meeting. It never calls the gateway.
 package pool
 
 import (
@@ -15,36 +16,78 @@ type Server struct {
 	ID string
 	// Client calls the server's API, signed with its secret.
 	Client *bbb.Client
-	// Weight scales the load the server takes; 1 is the default.
+	// Weight scales the load the server takes: a server of weight 2 takes
+	// twice the load of one of weight 1. Never 0.
 	Weight float64
+	// MaxLoad is a hard limit: above it the server takes no new meetings.
+	// 0 means none.
+	MaxLoad float64
 	// Tags are matched against meta_server-tag.
 	Tags []string
 
-	mu     sync.Mutex
-	health health
+	mu       sync.Mutex
+	health   health
+	admin    AdminState
+	meetings []MeetingLoad // from the last successful poll
+	polled   time.Time
+	pending  map[string]pending // placed since, not yet seen by a poll
 }
 
-// health is the server's health with hysteresis:
+// pending is a meeting placed on the server that no poll has seen yet.
+type pending struct {
+	expected int
+	at       time.Time
+}
+
+// NewServer returns an enabled, online server of weight 1.
+func NewServer(id string, c *bbb.Client) *Server {
+	return &Server{ID: id, Client: c, Weight: 1, health: health{online: true}, admin: Enabled, pending: map[string]pending{}}
+}
+
+// The state of a server is its administrative state times its health:
 //
-//	online ──(Down consecutive failures)──▶ offline
-//	offline ──(Up consecutive successes)──▶ online
+//	admin:   enabled ──cordon──▶ cordoned ──(no meetings left)──▶ disabled
+//	            ▲                    │                               │
+//	            └──────enable────────┴──────────enable───────────────┘
+//	         any ──disable──▶ disabled;  any ──panic──▶ disabled (meetings ended)
+//	health:  online ──(Down failures in a row, or a refused connection)──▶ offline
+//	         offline ──(Up successes in a row)──▶ online
 //
-// A connection that cannot be made at all (refused, unreachable) takes the
-// server offline at once: there is nothing to wait for.
+// What each combination may do:
+//
+//	Routable  (calls for its meetings, joins):  online && admin != disabled
+//	Available (new meetings):                  online && admin == enabled && !full
+
+// AdminState is what an operator decided for a server.
+type AdminState string
+
+// The administrative states.
+const (
+	// Enabled servers take new meetings.
+	Enabled AdminState = "enabled"
+	// Cordoned servers take no new meetings; running ones go on, and the
+	// server becomes Disabled once it is empty.
+	Cordoned AdminState = "cordoned"
+	// Disabled servers take no new meetings and no joins.
+	Disabled AdminState = "disabled"
+)
+
+// ParseAdminState reads an AdminState.
+func ParseAdminState(s string) (AdminState, bool) {
+	switch a := AdminState(s); a {
+	case Enabled, Cordoned, Disabled:
+		return a, true
+	}
+	return "", false
+}
+
+// health is the server's health with hysteresis.
 type health struct {
 	online    bool
 	fails     int
 	successes int
 	lastPoll  time.Time
 	lastError string
-}
-
-// Health is a snapshot of a server's health.
-type Health struct {
-	Online    bool
-	Fails     int
-	LastPoll  time.Time
-	LastError string
 }
 
 // Thresholds are the hysteresis counts: how many consecutive failures take
@@ -54,11 +97,6 @@ type Thresholds struct{ Down, Up int }
 // DefaultThresholds are 2 and 2.
 var DefaultThresholds = Thresholds{Down: 2, Up: 2}
 
-// NewServer returns an online server.
-func NewServer(id string, c *bbb.Client) *Server {
-	return &Server{ID: id, Client: c, Weight: 1, health: health{online: true}}
-}
-
 // Online reports whether the server is considered healthy.
 func (s *Server) Online() bool {
 	s.mu.Lock()
@@ -66,14 +104,28 @@ func (s *Server) Online() bool {
 	return s.health.online
 }
 
-// Available reports whether the server may take meetings and joins now.
-func (s *Server) Available() bool { return s.Online() }
-
-// Health returns a snapshot of the server's health.
-func (s *Server) Health() Health {
+// Routable reports whether calls for the server's meetings, joins
+// included, may go to it.
+func (s *Server) Routable() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Health{s.health.online, s.health.fails, s.health.lastPoll, s.health.lastError}
+	return s.health.online && s.admin != Disabled
+}
+
+// Admin returns the server's administrative state.
+func (s *Server) Admin() AdminState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.admin
+}
+
+// SetAdmin changes the administrative state and reports whether it changed.
+func (s *Server) SetAdmin(a AdminState) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was := s.admin
+	s.admin = a
+	return was != a
 }
 
 // Observe records the outcome of one health check. err nil is a success.
@@ -112,4 +164,117 @@ func (s *Server) MarkOffline(reason string) bool {
 	s.health.fails++
 	s.health.lastError = reason
 	return was
+}
+
+// SetMeetings records what a successful poll found running, and drops the
+// pending reservations the poll has now seen. A cordoned server found
+// empty becomes disabled; it returns true then.
+func (s *Server) SetMeetings(ms []MeetingLoad, now time.Time, maxPending time.Duration) (drained bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.meetings, s.polled = ms, now
+	for _, m := range ms {
+		delete(s.pending, m.MeetingID)
+	}
+	for id, p := range s.pending {
+		if now.Sub(p.at) > maxPending {
+			delete(s.pending, id) // a create that never became a meeting
+		}
+	}
+	if s.admin == Cordoned && len(ms) == 0 && len(s.pending) == 0 {
+		s.admin = Disabled
+		return true
+	}
+	return false
+}
+
+// reserve counts a meeting just placed on the server until a poll sees it.
+func (s *Server) reserve(meetingID string, expected int, now time.Time) {
+	s.mu.Lock()
+	s.pending[meetingID] = pending{expected, now}
+	s.mu.Unlock()
+}
+
+// Unreserve drops the reservation of a meeting whose create failed.
+func (s *Server) Unreserve(meetingID string) {
+	s.mu.Lock()
+	delete(s.pending, meetingID)
+	s.mu.Unlock()
+}
+
+// Load returns the server's load under model m at time now, divided by its
+// weight: what placement compares.
+func (s *Server) Load(m LoadModel, now time.Time) float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadLocked(m, now) / s.Weight
+}
+
+func (s *Server) loadLocked(m LoadModel, now time.Time) float64 {
+	var sum float64
+	for _, ml := range s.meetings {
+		sum += m.Cost(ml, now)
+	}
+	for _, p := range s.pending {
+		sum += m.Pending(p.expected)
+	}
+	return sum
+}
+
+// available reports whether the server may take a new meeting, given its
+// raw (unweighted) load.
+func (s *Server) available(m LoadModel, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.health.online || s.admin != Enabled {
+		return false
+	}
+	return s.MaxLoad <= 0 || s.loadLocked(m, now) < s.MaxLoad
+}
+
+// Status is a snapshot of a server for the admin API and metrics.
+type Status struct {
+	ID           string     `json:"id"`
+	Host         string     `json:"host"`
+	Admin        AdminState `json:"state"`
+	Online       bool       `json:"online"`
+	Fails        int        `json:"fails"`
+	LastPoll     time.Time  `json:"last_poll"`
+	LastError    string     `json:"last_error,omitempty"`
+	Load         float64    `json:"load"`
+	Weight       float64    `json:"weight"`
+	MaxLoad      float64    `json:"max_load,omitempty"`
+	Tags         []string   `json:"tags,omitempty"`
+	Meetings     int        `json:"meetings"`
+	Participants int        `json:"participants"`
+	Voice        int        `json:"voice"`
+	Video        int        `json:"video"`
+	Pending      int        `json:"pending"`
+}
+
+// Status returns a snapshot of the server.
+func (s *Server) Status(m LoadModel, now time.Time) Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Status{
+		ID: s.ID, Host: s.Client.Base, Admin: s.admin, Online: s.health.online,
+		Fails: s.health.fails, LastPoll: s.health.lastPoll, LastError: s.health.lastError,
+		Load: s.loadLocked(m, now) / s.Weight, Weight: s.Weight, MaxLoad: s.MaxLoad, Tags: s.Tags,
+		Meetings: len(s.meetings), Pending: len(s.pending),
+	}
+	for _, ml := range s.meetings {
+		if !ml.Breakout {
+			st.Participants += ml.Participants
+		}
+		st.Voice += ml.Voice
+		st.Video += ml.Video
+	}
+	return st
+}
+
+// Meetings returns what the last poll found running on the server.
+func (s *Server) Meetings() []MeetingLoad {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]MeetingLoad(nil), s.meetings...)
 }

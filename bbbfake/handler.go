@@ -1,0 +1,290 @@
+package bbbfake
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tinyscale/tinyscale/bbb"
+)
+
+// maxBody is the largest request body accepted (BBB's default is 2 MB).
+const maxBody = 4 << 20
+
+// Media types of POST bodies.
+const (
+	typeForm      = "application/x-www-form-urlencoded"
+	typeMultipart = "multipart/form-data"
+	typeXML       = "application/xml"
+	typeTextXML   = "text/xml"
+)
+
+// route describes how one call is served.
+type route struct {
+	get, post bool
+	// types are the POST body media types accepted; a POST with a body of
+	// another type gets unsupportedContentType.
+	types []string
+	// needBody: a POST without a body of an accepted type is refused.
+	needBody bool
+	// json: errors are answered in the text-track JSON form.
+	json   bool
+	handle func(*apiCall)
+}
+
+var (
+	formTypes   = []string{typeForm, typeMultipart}
+	createTypes = []string{typeForm, typeMultipart, typeXML, typeTextXML}
+	xmlTypes    = []string{typeXML, typeTextXML}
+)
+
+// routes maps call names to their handlers.
+var routes = map[string]route{
+	bbb.CallCreate:                 {get: true, post: true, types: createTypes, handle: (*apiCall).create},
+	bbb.CallJoin:                   {get: true, handle: (*apiCall).join},
+	bbb.CallEnd:                    {get: true, post: true, types: formTypes, handle: (*apiCall).end},
+	bbb.CallIsMeetingRunning:       {get: true, post: true, types: formTypes, handle: (*apiCall).isMeetingRunning},
+	bbb.CallGetMeetingInfo:         {get: true, post: true, types: formTypes, handle: (*apiCall).getMeetingInfo},
+	bbb.CallGetMeetings:            {get: true, post: true, types: formTypes, handle: (*apiCall).getMeetings},
+	bbb.CallInsertDocument:         {post: true, types: xmlTypes, needBody: true, handle: (*apiCall).insertDocument},
+	bbb.CallSendChatMessage:        {get: true, post: true, types: formTypes, handle: (*apiCall).sendChatMessage},
+	bbb.CallGetRecordings:          {get: true, post: true, types: formTypes, handle: (*apiCall).getRecordings},
+	bbb.CallPublishRecordings:      {get: true, post: true, types: formTypes, handle: (*apiCall).publishRecordings},
+	bbb.CallUpdateRecordings:       {get: true, post: true, types: formTypes, handle: (*apiCall).updateRecordings},
+	bbb.CallDeleteRecordings:       {get: true, post: true, types: formTypes, handle: (*apiCall).deleteRecordings},
+	bbb.CallGetRecordingTextTracks: {get: true, post: true, types: formTypes, json: true, handle: (*apiCall).getRecordingTextTracks},
+	bbb.CallPutRecordingTextTrack:  {post: true, types: []string{typeMultipart}, needBody: true, json: true, handle: (*apiCall).putRecordingTextTrack},
+	bbb.CallHooksCreate:            {get: true, handle: (*apiCall).hooksCreate},
+	bbb.CallHooksDestroy:           {get: true, handle: (*apiCall).hooksDestroy},
+	bbb.CallHooksList:              {get: true, handle: (*apiCall).hooksList},
+}
+
+// apiCall is one API request being answered.
+type apiCall struct {
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	name  string
+	route route
+	// params are the decoded parameters: URL query, then body fields.
+	params url.Values
+	// bodyParams are the fields of a form or multipart body.
+	bodyParams url.Values
+	body       []byte
+	mediaType  string
+	files      map[string][]byte
+}
+
+// get returns the first value of a parameter, "" when absent.
+func (c *apiCall) get(key string) string { return c.params.Get(key) }
+
+// has reports whether a parameter was sent, even empty.
+func (c *apiCall) has(key string) bool { return c.params.Has(key) }
+
+func (c *apiCall) xml(body []byte) { bbb.WriteXML(c.w, body) }
+
+// fail answers an error in the form the call uses: a redirect or XML for
+// join, JSON for text tracks, XML otherwise.
+func (c *apiCall) fail(e *bbb.Error) {
+	switch {
+	case c.route.json:
+		writeJSONError(c.w, e)
+	case c.name == bbb.CallJoin:
+		c.joinFail(e)
+	default:
+		bbb.WriteError(c.w, e)
+	}
+}
+
+// ServeHTTP serves the API under /bigbluebutton/api, the html5client
+// landing page and the playback pages.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case p == APIPath || strings.HasPrefix(p, APIPath+"/"):
+		// nginx merges slashes: …/api//create is create.
+		s.serveAPI(w, r, strings.TrimLeft(strings.TrimPrefix(p, APIPath), "/"))
+	case p == "/html5client/join":
+		s.serveClient(w, r)
+	case strings.HasPrefix(p, playbackPath):
+		s.servePlayback(w, r)
+	case p == "/":
+		s.serveIndex(w)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return
+	}
+	if len(body) > maxBody {
+		bbb.WriteXMLStatus(w, http.StatusRequestEntityTooLarge, bbb.ErrorXML(bbb.ErrTooLarge))
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, mparams, _ := mime.ParseMediaType(ct)
+	c := &apiCall{s: s, w: w, r: r, name: call, body: body, mediaType: mt}
+	c.params, _ = parseQuery(r.URL.RawQuery)
+	if r.Method == http.MethodPost && len(body) > 0 {
+		switch mt {
+		case typeForm:
+			c.bodyParams, _ = parseQuery(string(body))
+		case typeMultipart:
+			c.bodyParams, c.files = parseMultipart(body, mparams["boundary"])
+		}
+		for k, vs := range c.bodyParams {
+			c.params[k] = append(c.params[k], vs...)
+		}
+	}
+	s.record(Request{
+		Method:      r.Method,
+		Call:        call,
+		RawQuery:    r.URL.RawQuery,
+		ContentType: ct,
+		Body:        bytes.Clone(body),
+		Query:       cloneValues(c.params),
+	})
+	if !s.misbehave(w, r) {
+		return
+	}
+	if call == "" {
+		bbb.WriteXML(w, s.versionXML())
+		return
+	}
+	rt, ok := routes[call]
+	if !ok {
+		bbb.WriteError(w, bbb.ErrUnsupported)
+		return
+	}
+	c.route = rt
+	switch {
+	case r.Method == http.MethodGet && rt.get, r.Method == http.MethodPost && rt.post:
+	default:
+		// Not c.fail: a POST join is refused in XML, not redirected.
+		if rt.json {
+			writeJSONError(w, bbb.ErrUnsupported)
+		} else {
+			bbb.WriteError(w, bbb.ErrUnsupported)
+		}
+		return
+	}
+	if r.Method == http.MethodPost && (len(body) > 0 || rt.needBody) && !slices.Contains(rt.types, mt) {
+		c.fail(bbb.ErrContentType)
+		return
+	}
+	if err := c.verify(); err != nil {
+		e := bbb.ChecksumError(err)
+		if strings.HasPrefix(call, "hooks/") {
+			e.Message = "You did not pass the checksum security check."
+		}
+		c.fail(e)
+		return
+	}
+	if !bbb.ValidQuery(r.URL.RawQuery) || (mt == typeForm && !bbb.ValidQuery(string(body))) {
+		c.fail(bbb.ErrBadQuery)
+		return
+	}
+	rt.handle(c)
+}
+
+// verify checks the checksum. Only the URL query is hashed. For a POST
+// whose parameters all came in a form body (empty query), both the
+// documented H(call+""+secret) and the sorted BBB 2.4–2.7 fallback are
+// accepted; the checksum may then be in the body too.
+func (c *apiCall) verify() error {
+	c.s.mu.Lock()
+	algs := c.s.algs
+	c.s.mu.Unlock()
+	raw := c.r.URL.RawQuery
+	if c.bodyParams == nil {
+		_, err := bbb.Verify(c.name, raw, algs, c.s.secret)
+		return err
+	}
+	q, cs := bbb.SplitChecksum(raw)
+	query, _ := parseQuery(q)
+	for k := range c.bodyParams {
+		if k != "checksum" && query.Has(k) {
+			return bbb.ErrChecksumMismatch // same parameter in URL and body
+		}
+	}
+	if q != "" {
+		return bbb.VerifySplit(c.name, q, cs, algs, c.s.secret)
+	}
+	if cs == "" {
+		cs = c.bodyParams.Get("checksum")
+	}
+	if err := bbb.VerifySplit(c.name, "", cs, algs, c.s.secret); err == nil || cs == "" {
+		return err
+	}
+	return bbb.VerifySplit(c.name, bbb.FormQuery(c.bodyParams), cs, algs, c.s.secret)
+}
+
+// parseQuery decodes a raw query or form body the way bbb.Param does:
+// pairs split at '&' only, percent-decoding with '+' as space. Pairs that
+// do not decode are skipped and reported by ok=false.
+func parseQuery(raw string) (v url.Values, ok bool) {
+	v = url.Values{}
+	ok = true
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		dk, err1 := url.QueryUnescape(k)
+		dv, err2 := url.QueryUnescape(val)
+		if err1 != nil || err2 != nil {
+			ok = false
+			continue
+		}
+		v[dk] = append(v[dk], dv)
+	}
+	return v, ok
+}
+
+// parseMultipart reads a multipart body: text fields as parameters, file
+// fields (with a filename) as files.
+func parseMultipart(body []byte, boundary string) (url.Values, map[string][]byte) {
+	params := url.Values{}
+	files := map[string][]byte{}
+	if boundary == "" {
+		return params, files
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			break
+		}
+		if part.FileName() != "" {
+			files[part.FormName()] = data
+		} else if part.FormName() != "" {
+			params.Add(part.FormName(), string(data))
+		}
+	}
+	return params, files
+}
+
+// versionXML is the API root document, BBB 3.0 form.
+func (s *Server) versionXML() []byte {
+	d := newResponse(bbb.Success)
+	d.el("version", "2.0")
+	d.el("apiVersion", "2.0")
+	d.el("bbbVersion", "")
+	d.el("graphqlWebsocketUrl", "ws://"+s.addr+"/graphql")
+	d.el("graphqlApiUrl", "http://"+s.addr+"/api/rest")
+	return d.bytes()
+}

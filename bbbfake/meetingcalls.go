@@ -1,0 +1,216 @@
+package bbbfake
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tinyscale/tinyscale/bbb"
+)
+
+const msgEnd = "A request to end the meeting was sent.  Please wait a few seconds, and then use the getMeetingInfo or isMeetingRunning API calls to verify that it was ended."
+
+var errChatLength = &bbb.Error{Key: "validationError", Message: "Message must be between 1 and 500 characters"}
+
+// end removes the meeting at once (BBB does it a few seconds later).
+func (c *apiCall) end() {
+	id := c.get("meetingID")
+	if id == "" {
+		c.fail(bbb.ErrMissingMeetingID)
+		return
+	}
+	c.s.mu.Lock()
+	ok := c.s.endLocked(id, true)
+	c.s.mu.Unlock()
+	if !ok {
+		c.fail(bbb.ErrMeetingNotFound)
+		return
+	}
+	d := newResponse(bbb.Success)
+	d.el("messageKey", "sentEndMeetingRequest")
+	d.el("message", msgEnd)
+	c.xml(d.bytes())
+}
+
+// isMeetingRunning answers running=false for unknown meetings, whatever
+// the ID (Greenlight's health check sends meetingID=0).
+func (c *apiCall) isMeetingRunning() {
+	id := c.get("meetingID")
+	if id == "" {
+		c.fail(bbb.ErrMissingMeetingID)
+		return
+	}
+	c.s.mu.Lock()
+	m := c.s.meetings[id]
+	running := m != nil && m.running
+	c.s.mu.Unlock()
+	c.xml(bbb.RunningXML(running))
+}
+
+func (c *apiCall) getMeetingInfo() {
+	id := c.get("meetingID")
+	if id == "" {
+		c.fail(bbb.ErrMissingMeetingID)
+		return
+	}
+	s := c.s
+	s.mu.Lock()
+	m := s.meetings[id]
+	var out []byte
+	if m != nil {
+		d := newResponse(bbb.Success)
+		s.writeMeeting(d, m, false)
+		out = d.bytes()
+	}
+	s.mu.Unlock()
+	if m == nil {
+		c.fail(bbb.ErrMeetingNotFound)
+		return
+	}
+	c.xml(out)
+}
+
+func (c *apiCall) getMeetings() {
+	s := c.s
+	s.mu.Lock()
+	items := make([][]byte, 0, len(s.order))
+	for _, id := range s.order {
+		d := &doc{}
+		d.open("meeting")
+		s.writeMeeting(d, s.meetings[id], true)
+		d.close("meeting")
+		items = append(items, d.fragment())
+	}
+	s.mu.Unlock()
+	c.xml(bbb.ListXML("meetings", items, "noMeetings", "no meetings were found on this server", nil))
+}
+
+// writeMeeting writes the fields of getMeetingInfo (§4.5) in BBB's order.
+// In getMeetings (inList) the passwords are always present.
+func (s *Server) writeMeeting(d *doc, m *meeting, inList bool) {
+	d.el("meetingName", m.name)
+	d.el("meetingID", m.id)
+	d.el("internalMeetingID", m.internalID)
+	d.int("createTime", m.createTime)
+	d.el("createDate", createDate(m.createTime))
+	d.el("voiceBridge", m.voiceBridge)
+	d.el("dialNumber", m.dialNumber)
+	if inList || m.attendeePW != "" {
+		d.el("attendeePW", m.attendeePW)
+	}
+	if inList || m.moderatorPW != "" {
+		d.el("moderatorPW", m.moderatorPW)
+	}
+	d.bool("running", m.running)
+	d.count("duration", m.duration)
+	d.bool("hasUserJoined", m.hasUserJoined)
+	d.bool("recording", m.record)
+	d.bool("hasBeenForciblyEnded", false)
+	d.int("startTime", m.createTime)
+	d.int("endTime", 0)
+	d.count("participantCount", len(m.attendees))
+	d.count("listenerCount", 0)
+	d.count("voiceParticipantCount", 0)
+	d.count("videoCount", 0)
+	d.count("maxUsers", m.maxUsers)
+	d.count("moderatorCount", m.moderators())
+	d.open("attendees")
+	presenter := false
+	for _, a := range m.attendees {
+		d.open("attendee")
+		d.el("userID", a.UserID)
+		d.el("fullName", a.FullName)
+		d.el("role", a.Role)
+		isPresenter := !presenter && a.Role == roleModerator
+		presenter = presenter || isPresenter
+		d.bool("isPresenter", isPresenter)
+		d.bool("isListeningOnly", false)
+		d.bool("hasJoinedVoice", false)
+		d.bool("hasVideo", false)
+		d.el("clientType", "HTML5")
+		if len(a.CustomData) > 0 {
+			d.open("customdata")
+			d.fields(a.CustomData)
+			d.close("customdata")
+		}
+		d.close("attendee")
+	}
+	d.close("attendees")
+	d.open("metadata")
+	d.fields(m.metadata)
+	d.close("metadata")
+	d.bool("isBreakout", m.isBreakout)
+	if m.isBreakout {
+		d.el("parentMeetingID", m.parentMeetingID)
+		d.count("sequence", m.sequence)
+		d.bool("freeJoin", m.freeJoin)
+	}
+	var rooms []string
+	for _, id := range s.order {
+		if b := s.meetings[id]; b.isBreakout && b.parentMeetingID == m.internalID {
+			rooms = append(rooms, b.internalID)
+		}
+	}
+	if len(rooms) > 0 {
+		d.open("breakoutRooms")
+		for _, r := range rooms {
+			d.el("breakout", r)
+		}
+		d.close("breakoutRooms")
+	}
+}
+
+// insertDocument takes a <modules> body for a running meeting.
+func (c *apiCall) insertDocument() {
+	id := c.get("meetingID")
+	if id == "" {
+		c.fail(bbb.ErrMissingMeetingID)
+		return
+	}
+	docs := documentsOf(c.body)
+	c.s.mu.Lock()
+	m := c.s.meetings[id]
+	if m != nil {
+		m.presentations = append(m.presentations, docs...)
+	}
+	c.s.mu.Unlock()
+	if m == nil {
+		c.fail(bbb.ErrMeetingNotFound)
+		return
+	}
+	d := newResponse(bbb.Success)
+	d.el("messageKey", "documentInserted")
+	d.el("message", "The presentation is being uploaded.")
+	c.xml(d.bytes())
+}
+
+// sendChatMessage posts a message to a running meeting's public chat.
+func (c *apiCall) sendChatMessage() {
+	id := c.get("meetingID")
+	if id == "" {
+		c.fail(bbb.ErrMissingMeetingID)
+		return
+	}
+	msg := c.get("message")
+	if n := utf8.RuneCountInString(msg); n < 1 || n > 500 {
+		c.fail(errChatLength)
+		return
+	}
+	user := c.get("userName")
+	if strings.TrimSpace(user) == "" {
+		user = "System"
+	}
+	c.s.mu.Lock()
+	m := c.s.meetings[id]
+	if m != nil {
+		m.chat = append(m.chat, ChatMessage{UserName: user, Message: msg})
+	}
+	c.s.mu.Unlock()
+	if m == nil {
+		c.fail(bbb.ErrMeetingNotFound)
+		return
+	}
+	d := newResponse(bbb.Success)
+	d.el("messageKey", "")
+	d.el("message", "")
+	c.xml(d.bytes())
+}

@@ -1,0 +1,62 @@
+package gateway
+
+import "github.com/tinyscale/tinyscale/pool"
+
+// Reconcile brings the placements in line with what a poll round found
+// running. The BBB servers are the truth about what runs; the store is
+// the truth about where a meeting belongs:
+//
+//   - a placed meeting that its server no longer runs has ended: the
+//     placement is dropped (unless it is so young that its create may
+//     still have been under way when the poll went out);
+//   - a meeting running on a server with no placement is adopted, so a
+//     restarted tinyscale learns where meetings are before any create;
+//   - a meeting running on another server than its placement is a
+//     conflict (the old server came back still holding a meeting that was
+//     re-created elsewhere): the placement wins, the conflict is logged and
+//     counted, and nothing is ever routed to the old server.
+//
+// Servers that did not answer are left alone: a failed poll says nothing
+// about their meetings.
+func (g *Gateway) Reconcile(round pool.Round) {
+	// A create claimed before this instant finished before the poll started.
+	settled := round.Started.Add(-g.cfg.RequestTimeout)
+	where := map[string]string{} // meetingID → server running it, of answering servers
+	for sid, ms := range round.Meetings {
+		for _, m := range ms {
+			if !m.Breakout { // BBB makes breakouts itself; they never come through here
+				where[m.MeetingID] = sid
+			}
+		}
+	}
+	placed := map[string]bool{}
+	for _, m := range g.store.Meetings() {
+		if m.Tenant != tenant {
+			continue
+		}
+		placed[m.MeetingID] = true
+		running, answered := where[m.MeetingID]
+		_, ownerAnswered := round.Meetings[m.ServerID]
+		switch {
+		case running == m.ServerID:
+		case answered:
+			g.conflicts.Add(1)
+			g.log.Warn("meeting runs on another server than its placement: keeping the placement",
+				"meetingID", m.MeetingID, "placed", m.ServerID, "running", running)
+		case ownerAnswered && m.CreatedAt.Before(settled):
+			g.store.Release(m.Tenant, m.MeetingID, m.ServerID)
+			g.log.Debug("meeting ended", "meetingID", m.MeetingID, "server", m.ServerID)
+		}
+	}
+	for id, sid := range where {
+		if !placed[id] {
+			if owner, err := g.store.Claim(tenant, id, "", sid); err == nil && owner == sid {
+				g.log.Info("adopted a running meeting", "meetingID", id, "server", sid)
+			}
+		}
+	}
+}
+
+// Conflicts counts the meetings found running on another server than
+// their placement since the start.
+func (g *Gateway) Conflicts() int64 { return g.conflicts.Load() }
