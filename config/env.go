@@ -24,6 +24,13 @@ type Env struct {
 	MaxBody        int64         // TINYSCALE_MAX_BODY
 	LogFormat      string        // TINYSCALE_LOG_FORMAT: text or json
 	LogLevel       string        // TINYSCALE_LOG_LEVEL: debug, info, warn, error
+
+	Strategy     string        // TINYSCALE_STRATEGY: least-load or roundrobin
+	OfflineAfter int           // TINYSCALE_OFFLINE_AFTER: failed polls in a row
+	OnlineAfter  int           // TINYSCALE_ONLINE_AFTER: good polls in a row
+	MeetingSize  int           // TINYSCALE_MEETING_SIZE: expected size without a hint
+	MeetingRamp  time.Duration // TINYSCALE_MEETING_RAMP: how long a young meeting's expected size decays
+	AdminToken   string        // TINYSCALE_ADMIN_TOKEN: the admin API is off without it
 }
 
 // Defaults for the optional variables.
@@ -35,6 +42,8 @@ const (
 	DefaultFanoutTimeout  = 5 * time.Second
 	DefaultPollInterval   = 10 * time.Second
 	DefaultMaxBody        = 16 << 20
+	DefaultMeetingSize    = 15
+	DefaultMeetingRamp    = 15 * time.Minute
 )
 
 // LoadEnv reads the environment through getenv (os.Getenv in main, a map in
@@ -71,6 +80,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		{"TINYSCALE_REQUEST_TIMEOUT", &e.RequestTimeout, DefaultRequestTimeout},
 		{"TINYSCALE_FANOUT_TIMEOUT", &e.FanoutTimeout, DefaultFanoutTimeout},
 		{"TINYSCALE_POLL_INTERVAL", &e.PollInterval, DefaultPollInterval},
+		{"TINYSCALE_MEETING_RAMP", &e.MeetingRamp, DefaultMeetingRamp},
 	} {
 		v := getenv(d.name)
 		if v == "" {
@@ -92,6 +102,33 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		}
 		e.MaxBody = n
 	}
+	for _, n := range []struct {
+		name string
+		dst  *int
+		def  int
+	}{
+		{"TINYSCALE_OFFLINE_AFTER", &e.OfflineAfter, 2},
+		{"TINYSCALE_ONLINE_AFTER", &e.OnlineAfter, 2},
+		{"TINYSCALE_MEETING_SIZE", &e.MeetingSize, DefaultMeetingSize},
+	} {
+		v := getenv(n.name)
+		if v == "" {
+			*n.dst = n.def
+			continue
+		}
+		i, err := strconv.Atoi(v)
+		if err != nil || i < 1 {
+			return nil, fmt.Errorf("%s=%q is not a positive whole number; write e.g. %s=%d", n.name, v, n.name, n.def)
+		}
+		*n.dst = i
+	}
+	e.Strategy = or(getenv("TINYSCALE_STRATEGY"), "least-load")
+	switch e.Strategy {
+	case "least-load", "roundrobin":
+	default:
+		return nil, fmt.Errorf("TINYSCALE_STRATEGY=%q: use least-load (the default) or roundrobin", e.Strategy)
+	}
+	e.AdminToken = getenv("TINYSCALE_ADMIN_TOKEN")
 	switch e.LogFormat {
 	case "text", "json":
 	default:

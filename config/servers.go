@@ -30,6 +30,9 @@ type Server struct {
 	Weight float64 `json:"weight,omitempty"`
 	// Tags are matched against meta_server-tag on create.
 	Tags []string `json:"tags,omitempty"`
+	// MaxLoad is a hard limit: above this load (about one unit per
+	// participant) the server takes no new meetings. 0: none.
+	MaxLoad float64 `json:"max_load,omitempty"`
 }
 
 // SigningAlgorithm is the parsed Algorithm, SHA-256 when unset.
@@ -89,6 +92,9 @@ func ParseServers(name string, data []byte) ([]Server, error) {
 		}
 		if s.Weight < 0 {
 			return nil, fmt.Errorf("%s (%s): field \"weight\" is negative; use a positive number (1 is the default)", where, host)
+		}
+		if s.MaxLoad < 0 {
+			return nil, fmt.Errorf("%s (%s): field \"max_load\" is negative; use a positive number, or leave it out for no limit", where, host)
 		}
 		if s.Weight == 0 {
 			s.Weight = 1

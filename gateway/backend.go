@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/pool"
@@ -14,7 +15,14 @@ import (
 func (g *Gateway) forward(ctx context.Context, s *pool.Server, c *call, query string) (*bbb.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
 	defer cancel()
+	return g.do(ctx, s, c, query)
+}
+
+// do makes one backend call, observed for metrics and passive health.
+func (g *Gateway) do(ctx context.Context, s *pool.Server, c *call, query string) (*bbb.Response, error) {
+	start := time.Now()
 	res, err := s.Client.Do(ctx, c.method(), c.name, query, c.body, c.contentType)
+	g.obs.BackendCall(s.ID, c.name, err, time.Since(start))
 	if err != nil {
 		g.backendFailed(s, err)
 	}

@@ -29,10 +29,7 @@ func (g *Gateway) fanout(ctx context.Context, servers []*pool.Server, c *call, q
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, g.cfg.FanoutTimeout)
 			defer cancel()
-			res, err := s.Client.Do(cctx, c.method(), c.name, query(s), c.body, c.contentType)
-			if err != nil {
-				g.backendFailed(s, err)
-			}
+			res, err := g.do(cctx, s, c, query(s))
 			out[i] = answer{s, res, err}
 		}()
 	}

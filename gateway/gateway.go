@@ -30,6 +30,8 @@ type Config struct {
 	MaxBody int64
 	// Logger gets one line per API call; nil logs nothing.
 	Logger *slog.Logger
+	// Observer is told of every call, for metrics; nil for none.
+	Observer Observer
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.
@@ -38,6 +40,7 @@ type Gateway struct {
 	pool  *pool.Pool
 	store state.Store
 	log   *slog.Logger
+	obs   Observer
 	calls map[string]handler
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
@@ -68,7 +71,10 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 16 << 20
 	}
-	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger}
+	if cfg.Observer == nil {
+		cfg.Observer = nopObserver{}
+	}
+	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger, obs: cfg.Observer}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -138,6 +144,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) logCall(c *call) {
+	d := time.Since(c.start)
+	g.obs.APICall(c.name, c.result, d)
 	if !g.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
@@ -148,6 +156,6 @@ func (g *Gateway) logCall(c *call) {
 	if c.server != "" {
 		attrs = append(attrs, slog.String("server", c.server))
 	}
-	attrs = append(attrs, slog.String("result", c.result), slog.Duration("duration", time.Since(c.start)))
+	attrs = append(attrs, slog.String("result", c.result), slog.Duration("duration", d))
 	g.log.LogAttrs(context.Background(), slog.LevelInfo, "api", attrs...)
 }

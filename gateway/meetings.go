@@ -68,7 +68,9 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 				c.fail(w, bbb.ErrBackend)
 				return
 			}
-			if fresh = ownerID == pick.ID; !fresh {
+			if fresh = ownerID == pick.ID; fresh {
+				g.obs.Placement(pick.ID)
+			} else {
 				pick.Unreserve(c.meetingID) // a concurrent create placed it first
 			}
 			if s = g.pool.Get(ownerID); s == nil || !s.Routable() {

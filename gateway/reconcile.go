@@ -41,6 +41,7 @@ func (g *Gateway) Reconcile(round pool.Round) {
 		case running == m.ServerID:
 		case answered:
 			g.conflicts.Add(1)
+			g.obs.Conflict()
 			g.log.Warn("meeting runs on another server than its placement: keeping the placement",
 				"meetingID", m.MeetingID, "placed", m.ServerID, "running", running)
 		case ownerAnswered && m.CreatedAt.Before(settled):
