@@ -54,10 +54,12 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 	var list []*pool.Server
 	for _, sc := range servers {
 		s := pool.NewServer(sc.ID, &bbb.Client{Base: sc.Host, Secret: sc.Secret, Algorithm: sc.SigningAlgorithm(), HTTP: hc})
-		s.Weight, s.Tags = sc.Weight, sc.Tags
+		s.Weight, s.Tags, s.MaxLoad = sc.Weight, sc.Tags, sc.MaxLoad
 		list = append(list, s)
 	}
 	p := pool.New(list...)
+	p.Strategy = pool.NewStrategy(env.Strategy)
+	p.Model.MinExpected, p.Model.Ramp = env.MeetingSize, env.MeetingRamp
 	if err := startupCheck(ctx, p, env.RequestTimeout, log); err != nil {
 		return err
 	}
@@ -88,7 +90,11 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
-	poller := &pool.Poller{Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Thresholds: pool.DefaultThresholds, Logger: log}
+	poller := &pool.Poller{
+		Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Logger: log,
+		Thresholds: pool.Thresholds{Down: env.OfflineAfter, Up: env.OnlineAfter},
+		OnRound:    gw.Reconcile,
+	}
 	go poller.Run(pctx)
 
 	errc := make(chan error, 1)
