@@ -60,7 +60,8 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 	p := pool.New(list...)
 	p.Strategy = pool.NewStrategy(env.Strategy)
 	p.Model.MinExpected, p.Model.Ramp = env.MeetingSize, env.MeetingRamp
-	if err := startupCheck(ctx, p, env.RequestTimeout, log); err != nil {
+	round, err := startupCheck(ctx, p, env.RequestTimeout, log)
+	if err != nil {
 		return err
 	}
 
@@ -72,6 +73,9 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 		MaxBody:        env.MaxBody,
 		Logger:         log,
 	}, p, state.NewMemory())
+	// Learn where meetings already run before the first request: a
+	// restarted tinyscale routes joins for them at once.
+	gw.Reconcile(round)
 
 	srv := &http.Server{
 		Handler:           handler(gw, p),
@@ -144,9 +148,11 @@ func handler(gw *gateway.Gateway, p *pool.Pool) http.Handler {
 // configuration error. One that cannot be reached starts offline, so one
 // server in maintenance does not take the service down (the original
 // tinyscale refused to start).
-func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log *slog.Logger) error {
+func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log *slog.Logger) (pool.Round, error) {
+	round := pool.Round{Started: time.Now(), Meetings: map[string][]pool.MeetingLoad{}}
 	servers := p.All()
 	errs := make([]error, len(servers))
+	found := make([][]pool.MeetingLoad, len(servers))
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		wg.Add(1)
@@ -154,7 +160,7 @@ func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log 
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			_, errs[i] = pool.Check(cctx, s)
+			found[i], errs[i] = pool.Check(cctx, s)
 		}()
 	}
 	wg.Wait()
@@ -163,7 +169,9 @@ func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log 
 		s := servers[i]
 		switch {
 		case err == nil:
-			log.Info("server online", "server", s.ID, "host", s.Client.Base)
+			log.Info("server online", "server", s.ID, "host", s.Client.Base, "meetings", len(found[i]))
+			s.SetMeetings(found[i], round.Started, p.Model.Ramp)
+			round.Meetings[s.ID] = found[i]
 		case errors.Is(err, pool.ErrWrongSecret) || errors.Is(err, pool.ErrNotBBB):
 			fatal = append(fatal, fmt.Sprintf("server %s (%s): %v", s.ID, s.Client.Base, err))
 		default:
@@ -172,7 +180,7 @@ func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log 
 		}
 	}
 	if len(fatal) > 0 {
-		return errors.New("startup check failed:\n  " + strings.Join(fatal, "\n  "))
+		return round, errors.New("startup check failed:\n  " + strings.Join(fatal, "\n  "))
 	}
-	return nil
+	return round, nil
 }
