@@ -109,8 +109,17 @@ func (s *Server) writeMeeting(d *doc, m *meeting, inList bool) {
 	d.int("endTime", 0)
 	d.count("participantCount", len(m.attendees))
 	d.count("listenerCount", 0)
-	d.count("voiceParticipantCount", 0)
-	d.count("videoCount", 0)
+	voice, video := 0, 0
+	for _, a := range m.attendees {
+		if a.Voice {
+			voice++
+		}
+		if a.Video {
+			video++
+		}
+	}
+	d.count("voiceParticipantCount", voice)
+	d.count("videoCount", video)
 	d.count("maxUsers", m.maxUsers)
 	d.count("moderatorCount", m.moderators())
 	d.open("attendees")
@@ -124,8 +133,8 @@ func (s *Server) writeMeeting(d *doc, m *meeting, inList bool) {
 		presenter = presenter || isPresenter
 		d.bool("isPresenter", isPresenter)
 		d.bool("isListeningOnly", false)
-		d.bool("hasJoinedVoice", false)
-		d.bool("hasVideo", false)
+		d.bool("hasJoinedVoice", a.Voice)
+		d.bool("hasVideo", a.Video)
 		d.el("clientType", "HTML5")
 		if len(a.CustomData) > 0 {
 			d.open("customdata")

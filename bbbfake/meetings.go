@@ -65,6 +65,8 @@ type Attendee struct {
 	Role string
 	// CustomData holds the userdata-* join parameters, without the prefix.
 	CustomData map[string]string
+	// Voice and Video tell whether the user joined audio and shares a camera.
+	Voice, Video bool
 }
 
 // ChatMessage is a message posted with sendChatMessage.
@@ -154,6 +156,21 @@ func (s *Server) AddAttendee(meetingID, fullName, role string) bool {
 		role = roleViewer
 	}
 	m.addAttendee(Attendee{UserID: "w_" + randomToken(12), FullName: fullName, Role: role})
+	return true
+}
+
+// AddUsers simulates n viewers joining a meeting, with audio and camera as
+// given, for load tests. It reports false if there is no such meeting.
+func (s *Server) AddUsers(meetingID string, n int, voice, video bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.meetings[meetingID]
+	if m == nil {
+		return false
+	}
+	for range n {
+		m.addAttendee(Attendee{UserID: "w_" + randomToken(12), FullName: "User", Role: roleViewer, Voice: voice, Video: video})
+	}
 	return true
 }
 

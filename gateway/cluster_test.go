@@ -27,6 +27,7 @@ type cluster struct {
 	fakes []*bbbfake.Server
 	pool  *pool.Pool
 	store *state.Memory
+	gw    *gateway.Gateway
 	srv   *httptest.Server
 	hc    *http.Client
 }
@@ -54,7 +55,8 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	c.srv = httptest.NewServer(gateway.New(cfg, c.pool, c.store))
+	c.gw = gateway.New(cfg, c.pool, c.store)
+	c.srv = httptest.NewServer(c.gw)
 	t.Cleanup(c.srv.Close)
 	c.hc = &http.Client{
 		Timeout:       10 * time.Second,
@@ -161,4 +163,22 @@ func wantKey(t *testing.T, r *bbb.Reply, rc, key string) {
 	if r.ReturnCode != rc || r.MessageKey != key {
 		t.Fatalf("got %s/%s (%s), want %s/%s", r.ReturnCode, r.MessageKey, r.Message, rc, key)
 	}
+}
+
+// poll runs one poll round as the poller does, reconciling placements.
+func (c *cluster) poll() {
+	c.t.Helper()
+	p := &pool.Poller{Pool: c.pool, Timeout: time.Second, Thresholds: pool.DefaultThresholds, OnRound: c.gw.Reconcile}
+	p.PollOnce(c.t.Context())
+}
+
+// fake returns the fake whose pool server has that ID.
+func (c *cluster) fake(id string) *bbbfake.Server {
+	for _, f := range c.fakes {
+		if f.Addr() == id {
+			return f
+		}
+	}
+	c.t.Fatalf("no fake %s", id)
+	return nil
 }

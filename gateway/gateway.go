@@ -44,6 +44,7 @@ type Gateway struct {
 	calls map[string]handler
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
+	creates   creates
 }
 
 // handler answers one verified call. It fills in c.server and c.result for

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/pool"
@@ -51,6 +52,8 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 	}
 	tag, required := pool.ParseTag(c.param("meta_server-tag"))
 	req := pool.Request{MeetingID: c.meetingID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint")))}
+	g.creates.begin(c.meetingID)
+	defer func() { g.creates.end(c.meetingID, time.Now()) }()
 	for range maxCreateAttempts {
 		prev, known := g.store.Lookup(tenant, c.meetingID)
 		s := g.pool.Get(prev)
@@ -94,6 +97,7 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		reply := g.relay(w, c, res)
 		switch {
 		case reply != nil && reply.OK():
+			s.Confirm(c.meetingID, time.Now())
 			if rid := reply.Get("internalMeetingID"); rid != "" {
 				g.store.SetRecordingOwner(rid, s.ID)
 			}

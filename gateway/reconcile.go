@@ -1,6 +1,10 @@
 package gateway
 
-import "github.com/tinyscale/tinyscale/pool"
+import (
+	"slices"
+
+	"github.com/tinyscale/tinyscale/pool"
+)
 
 // Reconcile brings the placements in line with what a poll round found
 // running. The BBB servers are the truth about what runs; the store is
@@ -19,13 +23,11 @@ import "github.com/tinyscale/tinyscale/pool"
 // Servers that did not answer are left alone: a failed poll says nothing
 // about their meetings.
 func (g *Gateway) Reconcile(round pool.Round) {
-	// A create claimed before this instant finished before the poll started.
-	settled := round.Started.Add(-g.cfg.RequestTimeout)
-	where := map[string]string{} // meetingID → server running it, of answering servers
+	where := map[string][]string{} // meetingID → servers running it, of those that answered
 	for sid, ms := range round.Meetings {
 		for _, m := range ms {
 			if !m.Breakout { // BBB makes breakouts itself; they never come through here
-				where[m.MeetingID] = sid
+				where[m.MeetingID] = append(where[m.MeetingID], sid)
 			}
 		}
 	}
@@ -35,27 +37,30 @@ func (g *Gateway) Reconcile(round pool.Round) {
 			continue
 		}
 		placed[m.MeetingID] = true
-		running, answered := where[m.MeetingID]
+		running := where[m.MeetingID]
 		_, ownerAnswered := round.Meetings[m.ServerID]
-		switch {
-		case running == m.ServerID:
-		case answered:
-			g.conflicts.Add(1)
-			g.obs.Conflict()
-			g.log.Warn("meeting runs on another server than its placement: keeping the placement",
-				"meetingID", m.MeetingID, "placed", m.ServerID, "running", running)
-		case ownerAnswered && m.CreatedAt.Before(settled):
+		for _, sid := range running {
+			if sid != m.ServerID {
+				g.conflicts.Add(1)
+				g.obs.Conflict()
+				g.log.Warn("meeting runs on another server than its placement: keeping the placement",
+					"meetingID", m.MeetingID, "placed", m.ServerID, "running", sid)
+			}
+		}
+		if ownerAnswered && !slices.Contains(running, m.ServerID) &&
+			m.CreatedAt.Before(round.Started) && g.creates.settled(m.MeetingID, round.Started) {
 			g.store.Release(m.Tenant, m.MeetingID, m.ServerID)
 			g.log.Debug("meeting ended", "meetingID", m.MeetingID, "server", m.ServerID)
 		}
 	}
-	for id, sid := range where {
-		if !placed[id] {
-			if owner, err := g.store.Claim(tenant, id, "", sid); err == nil && owner == sid {
-				g.log.Info("adopted a running meeting", "meetingID", id, "server", sid)
+	for id, sids := range where {
+		if !placed[id] && len(sids) == 1 {
+			if owner, err := g.store.Claim(tenant, id, "", sids[0]); err == nil && owner == sids[0] {
+				g.log.Info("adopted a running meeting", "meetingID", id, "server", sids[0])
 			}
 		}
 	}
+	g.creates.prune(round.Started)
 }
 
 // Conflicts counts the meetings found running on another server than

@@ -126,7 +126,7 @@ func (p *Poller) PollOnce(ctx context.Context) {
 			if err != nil {
 				return
 			}
-			if s.SetMeetings(ms, now, p.Pool.Model.Ramp) && p.Logger != nil {
+			if s.SetMeetings(ms, round.Started, p.Pool.Model.Ramp) && p.Logger != nil {
 				p.Logger.Info("cordoned server is empty: now disabled", "server", s.ID)
 			}
 			mu.Lock()

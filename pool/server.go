@@ -35,8 +35,9 @@ type Server struct {
 
 // pending is a meeting placed on the server that no poll has seen yet.
 type pending struct {
-	expected int
-	at       time.Time
+	expected  int
+	at        time.Time
+	confirmed time.Time // when its create succeeded; zero while under way
 }
 
 // NewServer returns an enabled, online server of weight 1.
@@ -166,19 +167,22 @@ func (s *Server) MarkOffline(reason string) bool {
 	return was
 }
 
-// SetMeetings records what a successful poll found running, and drops the
-// pending reservations the poll has now seen. A cordoned server found
-// empty becomes disabled; it returns true then.
-func (s *Server) SetMeetings(ms []MeetingLoad, now time.Time, maxPending time.Duration) (drained bool) {
+// SetMeetings records what a successful poll, sent at started, found
+// running. Reservations end when the poll has seen their meeting, when
+// their create succeeded before the poll was sent and the poll did not see
+// it (it ended already), or after maxPending (a create that never ended).
+// A cordoned server found empty becomes disabled; it returns true then.
+func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending time.Duration) (drained bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.meetings, s.polled = ms, now
+	s.meetings, s.polled = ms, started
 	for _, m := range ms {
 		delete(s.pending, m.MeetingID)
 	}
 	for id, p := range s.pending {
-		if now.Sub(p.at) > maxPending {
-			delete(s.pending, id) // a create that never became a meeting
+		gone := !p.confirmed.IsZero() && p.confirmed.Before(started)
+		if gone || started.Sub(p.at) > maxPending {
+			delete(s.pending, id)
 		}
 	}
 	if s.admin == Cordoned && len(ms) == 0 && len(s.pending) == 0 {
@@ -191,7 +195,18 @@ func (s *Server) SetMeetings(ms []MeetingLoad, now time.Time, maxPending time.Du
 // reserve counts a meeting just placed on the server until a poll sees it.
 func (s *Server) reserve(meetingID string, expected int, now time.Time) {
 	s.mu.Lock()
-	s.pending[meetingID] = pending{expected, now}
+	s.pending[meetingID] = pending{expected: expected, at: now}
+	s.mu.Unlock()
+}
+
+// Confirm notes that the create of a reserved meeting succeeded at t: a
+// poll sent after t that does not see the meeting proves it ended.
+func (s *Server) Confirm(meetingID string, t time.Time) {
+	s.mu.Lock()
+	if p, ok := s.pending[meetingID]; ok {
+		p.confirmed = t
+		s.pending[meetingID] = p
+	}
 	s.mu.Unlock()
 }
 

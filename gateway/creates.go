@@ -1,0 +1,60 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+)
+
+// creates remembers the creates under way and when the last create of each
+// meeting finished. A poll sent before a create finished may not list the
+// meeting, and must not be taken as proof that the meeting is gone.
+type creates struct {
+	mu sync.Mutex
+	m  map[string]createState
+}
+
+type createState struct {
+	running int
+	done    time.Time
+}
+
+func (c *creates) begin(meetingID string) {
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]createState{}
+	}
+	st := c.m[meetingID]
+	st.running++
+	c.m[meetingID] = st
+	c.mu.Unlock()
+}
+
+func (c *creates) end(meetingID string, t time.Time) {
+	c.mu.Lock()
+	st := c.m[meetingID]
+	st.running--
+	st.done = t
+	c.m[meetingID] = st
+	c.mu.Unlock()
+}
+
+// settled reports whether no create of the meeting was under way when a
+// poll was sent at pollStart, nor after it.
+func (c *creates) settled(meetingID string, pollStart time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[meetingID]
+	return !ok || st.running == 0 && st.done.Before(pollStart)
+}
+
+// prune forgets creates that finished before t: every poll sent after t
+// judges them settled anyway.
+func (c *creates) prune(t time.Time) {
+	c.mu.Lock()
+	for id, st := range c.m {
+		if st.running == 0 && st.done.Before(t) {
+			delete(c.m, id)
+		}
+	}
+	c.mu.Unlock()
+}
