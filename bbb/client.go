@@ -93,7 +93,7 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.URL(call, query), rd)
 	if err != nil {
-		return nil, err
+		return nil, scrub(err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)

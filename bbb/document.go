@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 )
 
 // Reply is what tinyscale needs to know of a BBB XML answer: the return
@@ -80,9 +79,10 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 		inList    bool
 		itemStart int64
 		item      *Item
-		fieldIdx  = -1
+		fieldIdx  = -1   // plain field being read, at depth 4
+		subIdx    = -1   // "parent/child" field being read, at depth 5
 		parent    string // name of the item's child being read
-		text      []byte
+		text, sub []byte
 		topName   string
 		sawRoot   bool
 	)
@@ -118,15 +118,19 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				parent = name
 				fieldIdx = list.field(name)
 				text = text[:0]
-			case depth == 5 && item != nil && fieldIdx < 0:
-				if i := list.field(parent + "/" + name); i >= 0 {
-					fieldIdx = i
-					text = text[:0]
-				}
+			case depth == 5 && item != nil:
+				subIdx = list.field(parent + "/" + name)
+				sub = sub[:0]
 			}
 		case xml.CharData:
+			if depth == 0 && len(bytes.TrimSpace(bytes.TrimPrefix(t, []byte("\ufeff")))) > 0 {
+				return nil, ErrNotBBB // text outside the root element
+			}
 			if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
 				text = append(text, t...)
+			}
+			if depth >= 5 && subIdx >= 0 {
+				sub = append(sub, t...)
 			}
 		case xml.EndElement:
 			switch {
@@ -149,11 +153,12 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				item.Raw = body[itemStart:d.InputOffset()]
 				r.Items = append(r.Items, *item)
 				item = nil
-			case (depth == 4 || depth == 5) && item != nil && fieldIdx >= 0:
-				if nested := strings.Contains(list.Fields[fieldIdx], "/"); nested == (depth == 5) {
-					item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
-					fieldIdx = -1
-				}
+			case depth == 4 && item != nil && fieldIdx >= 0:
+				item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
+				fieldIdx = -1
+			case depth == 5 && item != nil && subIdx >= 0:
+				item.Fields[subIdx] = string(bytes.TrimSpace(sub))
+				subIdx = -1
 			}
 			depth--
 		}

@@ -32,6 +32,7 @@ var (
 	ErrUnsupported      = &Error{"unsupportedRequest", "This request is not supported."}
 	ErrNoServers        = &Error{"internalError", "Could not find any available servers."}
 	ErrBackend          = &Error{"internalError", "Unable to access server."}
+	ErrStateUnavailable = &Error{"internalError", "The meeting registry is unavailable; try again shortly."}
 	ErrContentType      = &Error{"unsupportedContentType", "POST request Content-Type is missing or unsupported"}
 	ErrBadQuery         = &Error{"validationError", "Request not recognized"}
 	ErrTooLarge         = &Error{"requestTooLarge", "The request body is larger than this server accepts."}

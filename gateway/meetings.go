@@ -64,11 +64,13 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 				c.fail(w, placeError(err, tag))
 				return
 			}
-			ownerID, err := g.store.Claim(tenant, c.meetingID, prev, pick.ID)
+			ownerID, err := g.store.Claim(state.Meeting{Tenant: tenant, MeetingID: c.meetingID, ServerID: pick.ID, Expected: req.Expected}, prev)
 			if err != nil {
+				// Placing a meeting the store cannot record risks a split
+				// meeting later: refuse rather than guess.
 				pick.Unreserve(c.meetingID)
 				g.log.Error("state: claim failed", "error", err)
-				c.fail(w, bbb.ErrBackend)
+				c.fail(w, bbb.ErrStateUnavailable)
 				return
 			}
 			if fresh = ownerID == pick.ID; fresh {

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
 )
 
 // Reconcile brings the placements in line with what a poll round found
@@ -55,7 +56,7 @@ func (g *Gateway) Reconcile(round pool.Round) {
 	}
 	for id, sids := range where {
 		if !placed[id] && len(sids) == 1 {
-			if owner, err := g.store.Claim(tenant, id, "", sids[0]); err == nil && owner == sids[0] {
+			if owner, err := g.store.Claim(state.Meeting{Tenant: tenant, MeetingID: id, ServerID: sids[0]}, ""); err == nil && owner == sids[0] {
 				g.log.Info("adopted a running meeting", "meetingID", id, "server", sids[0])
 			}
 		}

@@ -12,6 +12,7 @@ type Memory struct {
 	mu         sync.RWMutex
 	meetings   map[key]Meeting
 	recordings map[string]string
+	docs       map[string][]byte
 	now        func() time.Time
 }
 
@@ -19,7 +20,7 @@ type key struct{ tenant, meetingID string }
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{meetings: map[key]Meeting{}, recordings: map[string]string{}, now: time.Now}
+	return &Memory{meetings: map[key]Meeting{}, recordings: map[string]string{}, docs: map[string][]byte{}, now: time.Now}
 }
 
 // Lookup implements Store.
@@ -30,16 +31,42 @@ func (m *Memory) Lookup(tenant, meetingID string) (string, bool) {
 	return mt.ServerID, ok
 }
 
-// Claim implements Store.
-func (m *Memory) Claim(tenant, meetingID, prev, serverID string) (string, error) {
-	k := key{tenant, meetingID}
+// Get implements Store.
+func (m *Memory) Get(tenant, meetingID string) (Meeting, bool) {
+	m.mu.RLock()
+	mt, ok := m.meetings[key{tenant, meetingID}]
+	m.mu.RUnlock()
+	return mt, ok
+}
+
+// Claim implements Store. A zero CreatedAt is set to now.
+func (m *Memory) Claim(mt Meeting, prev string) (string, error) {
+	k := key{mt.Tenant, mt.MeetingID}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur := m.meetings[k].ServerID; cur != prev {
 		return cur, nil
 	}
-	m.meetings[k] = Meeting{Tenant: tenant, MeetingID: meetingID, ServerID: serverID, CreatedAt: m.now()}
-	return serverID, nil
+	if mt.CreatedAt.IsZero() {
+		mt.CreatedAt = m.now()
+	}
+	m.meetings[k] = mt
+	return mt.ServerID, nil
+}
+
+// Put sets a placement unconditionally: for loading a store's contents
+// and applying another instance's changes.
+func (m *Memory) Put(mt Meeting) {
+	m.mu.Lock()
+	m.meetings[key{mt.Tenant, mt.MeetingID}] = mt
+	m.mu.Unlock()
+}
+
+// Delete removes a placement unconditionally.
+func (m *Memory) Delete(tenant, meetingID string) {
+	m.mu.Lock()
+	delete(m.meetings, key{tenant, meetingID})
+	m.mu.Unlock()
 }
 
 // Release implements Store.
@@ -85,3 +112,24 @@ func (m *Memory) SetRecordingOwner(recordID, serverID string) error {
 	m.mu.Unlock()
 	return nil
 }
+
+// LoadDoc implements Store.
+func (m *Memory) LoadDoc(name string) ([]byte, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if d, ok := m.docs[name]; ok {
+		return append([]byte(nil), d...), nil
+	}
+	return nil, nil
+}
+
+// SaveDoc implements Store.
+func (m *Memory) SaveDoc(name string, data []byte) error {
+	m.mu.Lock()
+	m.docs[name] = append([]byte(nil), data...)
+	m.mu.Unlock()
+	return nil
+}
+
+// Close implements Store.
+func (m *Memory) Close() error { return nil }

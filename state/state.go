@@ -1,34 +1,50 @@
 // Package state is the truth about where a meeting belongs: which server
-// holds each (tenant, meetingID), and which server holds each recording.
+// holds each (tenant, meetingID), which server holds each recording, and
+// small documents such as the servers' admin states.
 //
 // The BBB servers are the truth about what runs; this package only says
-// where. Implementations: Memory (this file's sibling); later an embedded
-// file store and Redis, all held to one contract test suite.
+// where. Implementations: Memory (process memory), Bolt (an embedded file,
+// the default) and Redis (shared by several instances), all held to one
+// contract test suite.
 package state
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // DefaultTenant is the tenant of requests signed with TINYSCALE_SECRET.
 const DefaultTenant = "default"
 
 // Meeting is one meeting's placement.
 type Meeting struct {
-	Tenant    string
-	MeetingID string
-	ServerID  string
-	CreatedAt time.Time
+	Tenant    string    `json:"tenant"`
+	MeetingID string    `json:"meeting_id"`
+	ServerID  string    `json:"server"`
+	CreatedAt time.Time `json:"created_at"`
+	// Expected is the size the meeting was expected to reach when it was
+	// placed (meta_bbb-meeting-size-hint), 0 if unknown.
+	Expected int `json:"expected,omitempty"`
 }
 
+// ErrUnavailable wraps errors of a store that cannot be reached (Redis
+// down): reads still answer from memory, writes fail with it.
+var ErrUnavailable = errors.New("state store unavailable")
+
 // Store keeps meeting and recording placements. Every method is safe for
-// concurrent use. Lookup is on the join path: it must answer from memory.
+// concurrent use. Lookup and Get are on the join path: they answer from
+// memory, never from the network or the disk.
 type Store interface {
 	// Lookup returns the server holding the meeting.
 	Lookup(tenant, meetingID string) (serverID string, ok bool)
-	// Claim places the meeting on serverID if it is held by prev ("" for
-	// none) and returns the owner afterwards: serverID if the claim won,
-	// else whoever holds it. It is atomic: of two concurrent claims of one
-	// meeting, one wins and both learn the winner.
-	Claim(tenant, meetingID, prev, serverID string) (owner string, err error)
+	// Get returns the meeting's whole placement.
+	Get(tenant, meetingID string) (Meeting, bool)
+	// Claim places m (m.ServerID) if the meeting is held by prev ("" for
+	// none) and returns the owner afterwards: m.ServerID if the claim won,
+	// else whoever holds it. It is atomic across every instance sharing
+	// the store: of two concurrent claims of one meeting, one wins and
+	// both learn the winner. A claim that returns is durable.
+	Claim(m Meeting, prev string) (owner string, err error)
 	// Release forgets the meeting if serverID still holds it.
 	Release(tenant, meetingID, serverID string) error
 	// Meetings lists every placement.
@@ -37,4 +53,11 @@ type Store interface {
 	RecordingOwner(recordID string) (serverID string, ok bool)
 	// SetRecordingOwner remembers where a recording lives.
 	SetRecordingOwner(recordID, serverID string) error
+	// LoadDoc returns a small named document (the admin overlay, say), nil
+	// if there is none.
+	LoadDoc(name string) ([]byte, error)
+	// SaveDoc stores a small named document durably.
+	SaveDoc(name string, data []byte) error
+	// Close releases the store's resources.
+	Close() error
 }

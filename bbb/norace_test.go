@@ -1,0 +1,5 @@
+//go:build !race
+
+package bbb
+
+const raceEnabled = false
