@@ -135,7 +135,9 @@ func Checksum(alg Algorithm, call, query, secret string) string {
 
 // Errors from Verify. Both are answered with messageKey checksumError.
 var (
-	ErrMissingChecksum  = errors.New("You must provide the checksum")
+	//lint:ignore ST1005 BBB's exact message, sent to clients
+	ErrMissingChecksum = errors.New("You must provide the checksum")
+	//lint:ignore ST1005 BBB's exact message, sent to clients
 	ErrChecksumMismatch = errors.New("Checksums do not match")
 )
 

@@ -197,7 +197,7 @@ func TestTextTracks(t *testing.T) {
 		t.Fatalf("TextTracks %+v", got)
 	}
 	// Wrong kind, and a form body instead of multipart.
-	res, body = do(t, http.MethodPost, signed(s, bbb.CallPutRecordingTextTrack, q("recordID", "aaa111-1", "kind", "x", "lang", "en")), mw.FormDataContentType(), buf.Bytes())
+	_, body = do(t, http.MethodPost, signed(s, bbb.CallPutRecordingTextTrack, q("recordID", "aaa111-1", "kind", "x", "lang", "en")), mw.FormDataContentType(), buf.Bytes())
 	if !bytes.Contains(body, []byte(`"invalidKind"`)) {
 		t.Fatalf("kind: %s", body)
 	}

@@ -160,6 +160,9 @@ func ParseSize(s string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if n < 0 {
+		return 0, errors.New("negative size")
+	}
 	if n > (1<<62)/mult {
 		return 0, errors.New("too large")
 	}

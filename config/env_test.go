@@ -21,21 +21,32 @@ func TestLoadEnvDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Env{
-		Secret:         "s3cret",
-		Listen:         ":8000",
-		ServersFile:    "servers.json",
-		Algorithms:     bbb.AllAlgorithms,
-		ConnectTimeout: 2 * time.Second,
-		RequestTimeout: 10 * time.Second,
-		FanoutTimeout:  5 * time.Second,
-		PollInterval:   10 * time.Second,
-		MaxBody:        16 << 20,
-		LogFormat:      "text",
-		LogLevel:       "info",
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"Secret", e.Secret, "s3cret"},
+		{"Listen", e.Listen, ":8000"},
+		{"ServersFile", e.ServersFile, "servers.json"},
+		{"Algorithms", e.Algorithms, bbb.AllAlgorithms},
+		{"ConnectTimeout", e.ConnectTimeout, 2 * time.Second},
+		{"RequestTimeout", e.RequestTimeout, 10 * time.Second},
+		{"FanoutTimeout", e.FanoutTimeout, 5 * time.Second},
+		{"PollInterval", e.PollInterval, 10 * time.Second},
+		{"MaxBody", e.MaxBody, int64(16 << 20)},
+		{"LogFormat", e.LogFormat, "text"},
+		{"LogLevel", e.LogLevel, "info"},
+		{"Strategy", e.Strategy, "least-load"},
+		{"OfflineAfter", e.OfflineAfter, 2},
+		{"OnlineAfter", e.OnlineAfter, 2},
+		{"MeetingSize", e.MeetingSize, 15},
+		{"MeetingRamp", e.MeetingRamp, 15 * time.Minute},
+		{"AdminToken", e.AdminToken, ""},
 	}
-	if *e != want {
-		t.Errorf("LoadEnv = %+v\nwant       %+v", *e, want)
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("default %s = %v, want %v", tt.name, tt.got, tt.want)
+		}
 	}
 }
 
@@ -122,6 +133,16 @@ func TestLoadEnvValues(t *testing.T) {
 			func(e *Env) bool { return e.LogLevel == "debug" }},
 		{"error logs", map[string]string{"TINYSCALE_LOG_LEVEL": "error"},
 			func(e *Env) bool { return e.LogLevel == "error" }},
+		{"round robin", map[string]string{"TINYSCALE_STRATEGY": "roundrobin"},
+			func(e *Env) bool { return e.Strategy == "roundrobin" }},
+		{"hysteresis", map[string]string{"TINYSCALE_OFFLINE_AFTER": "3", "TINYSCALE_ONLINE_AFTER": "1"},
+			func(e *Env) bool { return e.OfflineAfter == 3 && e.OnlineAfter == 1 }},
+		{"meeting size", map[string]string{"TINYSCALE_MEETING_SIZE": "40"},
+			func(e *Env) bool { return e.MeetingSize == 40 }},
+		{"meeting ramp", map[string]string{"TINYSCALE_MEETING_RAMP": "5m"},
+			func(e *Env) bool { return e.MeetingRamp == 5*time.Minute }},
+		{"admin token", map[string]string{"TINYSCALE_ADMIN_TOKEN": "tok"},
+			func(e *Env) bool { return e.AdminToken == "tok" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +180,11 @@ func TestLoadEnvErrors(t *testing.T) {
 		{"TINYSCALE_MAX_BODY", "-1MiB", []string{"TINYSCALE_MAX_BODY", `"-1MiB"`}},
 		{"TINYSCALE_LOG_FORMAT", "xml", []string{"TINYSCALE_LOG_FORMAT", `"xml"`, "text or json"}},
 		{"TINYSCALE_LOG_LEVEL", "verbose", []string{"TINYSCALE_LOG_LEVEL", `"verbose"`, "debug, info, warn or error"}},
+		{"TINYSCALE_STRATEGY", "random", []string{"TINYSCALE_STRATEGY", `"random"`, "least-load", "roundrobin"}},
+		{"TINYSCALE_OFFLINE_AFTER", "0", []string{"TINYSCALE_OFFLINE_AFTER", `"0"`, "TINYSCALE_OFFLINE_AFTER=2"}},
+		{"TINYSCALE_ONLINE_AFTER", "two", []string{"TINYSCALE_ONLINE_AFTER", `"two"`}},
+		{"TINYSCALE_MEETING_SIZE", "-3", []string{"TINYSCALE_MEETING_SIZE", `"-3"`, "TINYSCALE_MEETING_SIZE=15"}},
+		{"TINYSCALE_MEETING_RAMP", "15", []string{"TINYSCALE_MEETING_RAMP", `"15"`, "15m0s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key+"="+tt.value, func(t *testing.T) {

@@ -78,7 +78,7 @@ func TestParseServers(t *testing.T) {
 	data := `[
 	  {"host": "https://bbb1.example.org", "secret": "s1"},
 	  {"id": "second", "host": "http://10.0.0.2:8080/bigbluebutton/", "secret": "s2",
-	   "algorithm": "sha1", "weight": 2.5, "tags": ["big", "eu"]},
+	   "algorithm": "sha1", "weight": 2.5, "tags": ["big", "eu"], "max_load": 300},
 	  {"host": "https://bbb3.example.org/bigbluebutton/api/", "secret": "s3",
 	   "algorithm": "SHA-512", "future_field": {"nested": true}, "enabled": false}
 	]`
@@ -89,12 +89,12 @@ func TestParseServers(t *testing.T) {
 	want := []struct {
 		id, host, secret string
 		alg              bbb.Algorithm
-		weight           float64
+		weight, maxLoad  float64
 		tags             []string
 	}{
-		{"bbb1.example.org", "https://bbb1.example.org/bigbluebutton/api", "s1", bbb.SHA256, 1, nil},
-		{"second", "http://10.0.0.2:8080/bigbluebutton/api", "s2", bbb.SHA1, 2.5, []string{"big", "eu"}},
-		{"bbb3.example.org", "https://bbb3.example.org/bigbluebutton/api", "s3", bbb.SHA512, 1, nil},
+		{"bbb1.example.org", "https://bbb1.example.org/bigbluebutton/api", "s1", bbb.SHA256, 1, 0, nil},
+		{"second", "http://10.0.0.2:8080/bigbluebutton/api", "s2", bbb.SHA1, 2.5, 300, []string{"big", "eu"}},
+		{"bbb3.example.org", "https://bbb3.example.org/bigbluebutton/api", "s3", bbb.SHA512, 1, 0, nil},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d servers, want %d", len(got), len(want))
@@ -104,6 +104,9 @@ func TestParseServers(t *testing.T) {
 		if g.ID != w.id || g.Host != w.host || g.Secret != w.secret || g.Weight != w.weight {
 			t.Errorf("server %d = {ID:%q Host:%q Secret:%q Weight:%v}, want {%q %q %q %v}",
 				i+1, g.ID, g.Host, g.Secret, g.Weight, w.id, w.host, w.secret, w.weight)
+		}
+		if g.MaxLoad != w.maxLoad {
+			t.Errorf("server %d max_load = %v, want %v", i+1, g.MaxLoad, w.maxLoad)
 		}
 		if a := g.SigningAlgorithm(); a != w.alg {
 			t.Errorf("server %d signs with %v, want %v", i+1, a, w.alg)
@@ -155,6 +158,8 @@ func TestParseServersErrors(t *testing.T) {
 			[]string{"servers.json", "server 1", `"algorithm"`, "sha1,sha256", "use one of"}},
 		{"negative weight", `[` + good + `, {"host": "https://bbb2.example.org", "secret": "x", "weight": -1}]`,
 			[]string{"servers.json", "server 2", `"weight"`, "negative", "positive"}},
+		{"negative max_load", `[{"host": "https://bbb1.example.org", "secret": "x", "max_load": -10}]`,
+			[]string{"servers.json", "server 1", `"max_load"`, "negative", "leave it out"}},
 		{"duplicate host", `[` + good + `, {"host": "https://bbb1.example.org/bigbluebutton/api/", "secret": "x"}]`,
 			[]string{"servers.json", "server 2", "host", "server 1", "https://bbb1.example.org/bigbluebutton/api", "remove one"}},
 		{"duplicate id", `[{"id": "a", "host": "https://bbb1.example.org", "secret": "x"}, {"id": "a", "host": "https://bbb2.example.org", "secret": "y"}]`,

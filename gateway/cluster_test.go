@@ -171,14 +171,3 @@ func (c *cluster) poll() {
 	p := &pool.Poller{Pool: c.pool, Timeout: time.Second, Thresholds: pool.DefaultThresholds, OnRound: c.gw.Reconcile}
 	p.PollOnce(c.t.Context())
 }
-
-// fake returns the fake whose pool server has that ID.
-func (c *cluster) fake(id string) *bbbfake.Server {
-	for _, f := range c.fakes {
-		if f.Addr() == id {
-			return f
-		}
-	}
-	c.t.Fatalf("no fake %s", id)
-	return nil
-}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// binary is the tinyscale command built once by TestMain; the tests run
+// it as a user would.
+var binary string
+
+// raceEnabled is set by race_test.go when the tests run with -race; the
+// binary is then built with -race too, so that races in the real program
+// fail the tests.
+var raceEnabled bool
+
+func TestMain(m *testing.M) {
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "tinyscale-cmd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "tinyscale")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build tinyscale: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// TestCommands checks the commands that print and exit.
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     []string
+	}{
+		{[]string{"version"}, 0, []string{"tinyscale dev"}},
+		{[]string{"--version"}, 0, []string{"tinyscale dev"}},
+		{[]string{"help"}, 0, []string{"Usage:", "tinyscale demo", "TINYSCALE_SECRET"}},
+		{[]string{"-h"}, 0, []string{"Usage:"}},
+		{[]string{"frobnicate"}, 1, []string{`unknown command "frobnicate"`, "Usage:"}},
+		{[]string{"serve", "extra"}, 1, []string{"serve takes no arguments"}},
+		{[]string{"demo", "extra"}, 1, []string{"demo takes no arguments"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out := runToExit(t, t.TempDir(), nil, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d; output:\n%s", code, tt.wantCode, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output does not mention %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
