@@ -2,6 +2,7 @@ package bbbfake
 
 import (
 	"maps"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -198,16 +199,25 @@ func (s *Server) endLocked(meetingID string, forced bool) bool {
 	return true
 }
 
-// meetingEnded is called, with s.mu held, when a meeting is gone.
-//
-// This is the place for BBB's end-of-meeting callbacks: a GET to
-// m.meetingEndedURL and to m.metadata["endcallbackurl"] with
-// meetingID=<external ID> and recordingmarks=true|false appended
-// (shared/bbb-api.md §5), made outside the lock. The fake does not make
-// them yet.
-func (s *Server) meetingEnded(m *meeting, forced bool) {
-	_ = m
-	_ = forced
+// meetingEnded is called, with s.mu held, when a meeting is gone. It makes
+// BBB's end-of-meeting callbacks: a GET to meetingEndedURL and to the
+// endcallbackurl metadata, with meetingID=<external ID> and
+// recordingmarks=false appended (shared/bbb-api.md §5), for non-breakout
+// meetings, in the background as BBB does.
+func (s *Server) meetingEnded(m *meeting, _ bool) {
+	if m.isBreakout {
+		return
+	}
+	q := url.Values{"meetingID": {m.id}, "recordingmarks": {"false"}}.Encode()
+	for _, u := range []string{m.meetingEndedURL, m.metadata["endcallbackurl"]} {
+		if u != "" {
+			s.callbacks.Add(1)
+			go func() {
+				defer s.callbacks.Done()
+				s.callBack(http.MethodGet, appendQuery(u, q), nil, nil)
+			}()
+		}
+	}
 }
 
 // createDate formats a createTime as BBB's createDate.

@@ -46,6 +46,7 @@ type Server struct {
 	recordings []*recording
 	hooks      []Hook
 	nextHook   int
+	callbacks  sync.WaitGroup // end callbacks under way
 }
 
 // Start starts a fake server on 127.0.0.1 with a free port, checking

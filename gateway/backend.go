@@ -50,8 +50,27 @@ func (g *Gateway) relay(w http.ResponseWriter, c *call, res *bbb.Response) *bbb.
 		return nil
 	}
 	c.result = result(reply)
-	bbb.WriteXML(w, res.Body)
+	bbb.WriteXML(w, g.restore(res.Body))
 	return reply
+}
+
+// restore shows integrations their own callback URLs where an answer
+// (getMeetingInfo's metadata, say) holds tinyscale's relay URLs.
+func (g *Gateway) restore(body []byte) []byte {
+	if g.cfg.Callbacks == nil {
+		return body
+	}
+	return g.cfg.Callbacks.Restore(body)
+}
+
+// MeetingEnded frees a meeting's placement and load at once, when its
+// server calls tinyscale's meetingEndedURL, instead of at the next poll.
+func (g *Gateway) MeetingEnded(tenantName, meetingID, serverID string) {
+	if s := g.pool.Get(serverID); s != nil {
+		s.Forget(meetingID)
+	}
+	g.store.Release(tenantName, meetingID, serverID)
+	g.log.Info("meeting ended", "meetingID", meetingID, "server", serverID)
 }
 
 // parseBackend reads a backend's XML answer, nil if it is not one.

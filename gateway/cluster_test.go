@@ -30,11 +30,24 @@ type cluster struct {
 	gw    *gateway.Gateway
 	srv   *httptest.Server
 	hc    *http.Client
+	// other serves what is not the BBB API (the callback relay).
+	other http.Handler
+	cfg   gateway.Config
 }
 
 func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	t.Helper()
-	c := &cluster{t: t, store: state.NewMemory()}
+	c := &cluster{t: t, store: state.NewMemory(), other: http.NotFoundHandler()}
+	// The server starts first so that its URL is known to options that
+	// need it (TINYSCALE_URL for callbacks).
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, gateway.APIPrefix) {
+			c.gw.ServeHTTP(w, r)
+			return
+		}
+		c.other.ServeHTTP(w, r)
+	}))
+	t.Cleanup(c.srv.Close)
 	transport := bbb.NewTransport(time.Second, 5*time.Second)
 	t.Cleanup(transport.CloseIdleConnections)
 	hc := bbb.NewHTTPClient(transport)
@@ -55,9 +68,8 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	c.cfg = cfg
 	c.gw = gateway.New(cfg, c.pool, c.store)
-	c.srv = httptest.NewServer(c.gw)
-	t.Cleanup(c.srv.Close)
 	c.hc = &http.Client{
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -170,4 +182,11 @@ func (c *cluster) poll() {
 	c.t.Helper()
 	p := &pool.Poller{Pool: c.pool, Timeout: time.Second, Thresholds: pool.DefaultThresholds, OnRound: c.gw.Reconcile}
 	p.PollOnce(c.t.Context())
+}
+
+// reconfigure rebuilds the gateway with a changed configuration, for
+// settings that need the cluster's URL.
+func (c *cluster) reconfigure(f func(*gateway.Config)) {
+	f(&c.cfg)
+	c.gw = gateway.New(c.cfg, c.pool, c.store)
 }

@@ -67,7 +67,7 @@ func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKe
 		}
 	}
 	c.result = bbb.Success
-	bbb.WriteXML(w, bbb.ListXML(list, items, emptyKey, emptyMsg, nil))
+	bbb.WriteXML(w, g.restore(bbb.ListXML(list, items, emptyKey, emptyMsg, nil)))
 }
 
 // hooksCall sends hooks/create and hooks/destroy to every available server

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer is told of every call, for metrics; nil for none.
 	Observer Observer
+	// Callbacks rewrites callback URLs on create and restores them in
+	// answers; nil leaves them untouched (TINYSCALE_URL unset).
+	Callbacks *callback.Rewriter
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.

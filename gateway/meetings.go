@@ -52,6 +52,7 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 	}
 	tag, required := pool.ParseTag(c.param("meta_server-tag"))
 	req := pool.Request{MeetingID: c.meetingID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint")))}
+	var err error
 	g.creates.begin(c.meetingID)
 	defer func() { g.creates.end(c.meetingID, time.Now()) }()
 	for range maxCreateAttempts {
@@ -83,7 +84,14 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 			}
 		}
 		c.server = s.ID
-		res, err := g.forward(c.r.Context(), s, c, c.query)
+		query := c.query
+		if g.cfg.Callbacks != nil {
+			if query, err = g.cfg.Callbacks.Rewrite(c.query, tenant, c.meetingID, s.ID); err != nil {
+				c.fail(w, bbb.ErrBackend)
+				return
+			}
+		}
+		res, err := g.forward(c.r.Context(), s, c, query)
 		if err != nil {
 			if fresh {
 				s.Unreserve(c.meetingID)

@@ -63,7 +63,7 @@ func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
 		items[i] = r.raw
 	}
 	c.result = bbb.Success
-	bbb.WriteXML(w, bbb.ListXML("recordings", items, "noRecordings", noRecordingsMessage, extra))
+	bbb.WriteXML(w, g.restore(bbb.ListXML("recordings", items, "noRecordings", noRecordingsMessage, extra)))
 }
 
 // maxPageSize is BBB's upper bound for limit.

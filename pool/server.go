@@ -210,6 +210,20 @@ func (s *Server) Confirm(meetingID string, t time.Time) {
 	s.mu.Unlock()
 }
 
+// Forget drops an ended meeting from the server's load at once, without
+// waiting for the next poll.
+func (s *Server) Forget(meetingID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, meetingID)
+	for i, m := range s.meetings {
+		if m.MeetingID == meetingID {
+			s.meetings = append(s.meetings[:i:i], s.meetings[i+1:]...)
+			return
+		}
+	}
+}
+
 // Unreserve drops the reservation of a meeting whose create failed.
 func (s *Server) Unreserve(meetingID string) {
 	s.mu.Lock()

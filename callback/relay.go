@@ -1,0 +1,169 @@
+package callback
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Relay is the HTTP handler of the callback endpoints under PathPrefix.
+type Relay struct {
+	Signer *Signer
+	// ClientSecret returns the secret the tenant's integration knows.
+	ClientSecret func(tenant string) string
+	// ServerSecret returns a backend's secret, false for an unknown server.
+	ServerSecret func(serverID string) (string, bool)
+	// OnEnded, if set, is told that a meeting ended (tinyscale's own
+	// meetingEndedURL), so its placement and load are freed at once.
+	OnEnded   func(tenant, meetingID, serverID string)
+	Deliverer *Deliverer
+	Log       *slog.Logger
+	Now       func() time.Time
+}
+
+// maxCallbackBody bounds what a BBB server may post (analytics JSON of a
+// big meeting is the largest).
+const maxCallbackBody = 8 << 20
+
+func (r *Relay) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// ServeHTTP takes a callback from a BBB server.
+func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	rest, _ := strings.CutPrefix(req.URL.Path, PathPrefix)
+	kind, tok, _ := strings.Cut(rest, "/")
+	t, err := r.Signer.Parse(tok)
+	if err != nil || string(t.Kind) != kind {
+		r.Log.Warn("callback refused: not a token tinyscale issued", "remote", req.RemoteAddr, "path_kind", kind)
+		http.Error(w, "invalid callback token", http.StatusUnauthorized)
+		return
+	}
+	switch t.Kind {
+	case End, Ended:
+		r.ended(w, req, t)
+	case Recording:
+		r.recording(w, req, t)
+	case Analytics:
+		r.analytics(w, req, t)
+	default:
+		http.Error(w, "invalid callback token", http.StatusUnauthorized)
+	}
+}
+
+// ended relays a meeting-ended GET with the parameters BBB appended
+// (meetingID, recordingmarks), and tells tinyscale the meeting is over.
+func (r *Relay) ended(w http.ResponseWriter, req *http.Request, t Target) {
+	if t.Kind == Ended && r.OnEnded != nil {
+		r.OnEnded(t.Tenant, t.MeetingID, t.ServerID)
+	}
+	if t.URL != "" {
+		r.Deliverer.Send(&Delivery{Kind: t.Kind, Method: http.MethodGet, URL: appendQuery(t.URL, req.URL.RawQuery)})
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// recording relays a recording-ready POST: BBB's JWT (signed with the
+// backend's secret) is checked and signed again with the integration's
+// secret, HS256 as BBB does.
+func (r *Relay) recording(w http.ResponseWriter, req *http.Request, t Target) {
+	if err := req.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	cl, ok := r.verify(w, req.PostForm.Get("signed_parameters"), t)
+	if !ok {
+		return
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, cl).SignedString([]byte(r.ClientSecret(t.Tenant)))
+	if err != nil {
+		http.Error(w, "signing failed", http.StatusInternalServerError)
+		return
+	}
+	body := url.Values{"signed_parameters": {signed}}.Encode()
+	r.Deliverer.Send(&Delivery{Kind: Recording, Method: http.MethodPost, URL: t.URL, Body: []byte(body),
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
+	w.WriteHeader(http.StatusOK)
+}
+
+// analyticsLifetime is how long the re-signed analytics JWT is valid.
+const analyticsLifetime = 24 * time.Hour
+
+// analytics relays learning-analytics JSON: the Bearer JWT (HS512, the
+// backend's secret) is checked and replaced by one signed with the
+// integration's secret; the JSON goes on byte for byte.
+func (r *Relay) analytics(w http.ResponseWriter, req *http.Request, t Target) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxCallbackBody))
+	if err != nil {
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	bearer, _ := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	cl, ok := r.verify(w, bearer, t)
+	if !ok {
+		return
+	}
+	cl["exp"] = r.now().Add(analyticsLifetime).Unix()
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS512, cl).SignedString([]byte(r.ClientSecret(t.Tenant)))
+	if err != nil {
+		http.Error(w, "signing failed", http.StatusInternalServerError)
+		return
+	}
+	ct := req.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "application/json"
+	}
+	r.Deliverer.Send(&Delivery{Kind: Analytics, Method: http.MethodPost, URL: t.URL, Body: body, Header: http.Header{
+		"Content-Type":  {ct},
+		"Authorization": {"Bearer " + signed},
+		"User-Agent":    {"BigBlueButton Analytics Callback"},
+	}})
+	w.WriteHeader(http.StatusOK)
+}
+
+// verify checks a backend's JWT with the secret of the server the token
+// names; on failure it answers 401 and logs.
+func (r *Relay) verify(w http.ResponseWriter, token string, t Target) (jwt.MapClaims, bool) {
+	secret, ok := r.ServerSecret(t.ServerID)
+	if !ok {
+		r.Log.Warn("callback refused: server no longer configured", "kind", string(t.Kind), "server", t.ServerID)
+		http.Error(w, "unknown server", http.StatusUnauthorized)
+		return nil, false
+	}
+	cl := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, cl, func(*jwt.Token) (any, error) { return []byte(secret), nil },
+		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}))
+	if err != nil {
+		r.Log.Warn("callback refused: the BBB server's signature does not verify", "kind", string(t.Kind), "server", t.ServerID)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return cl, true
+}
+
+// appendQuery adds raw query parameters to u as BBB does: with '?' or '&'.
+func appendQuery(u, raw string) string {
+	if raw == "" {
+		return u
+	}
+	if strings.Contains(u, "?") {
+		return u + "&" + raw
+	}
+	return u + "?" + raw
+}
+
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
+}

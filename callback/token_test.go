@@ -1,0 +1,101 @@
+package callback
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTokenRoundTrip(t *testing.T) {
+	s := NewSigner("client-secret")
+	want := Target{Kind: Recording, URL: "https://gl.example/recording_ready", Tenant: "default", MeetingID: "room & [1]", ServerID: "bbb1"}
+	tok, err := s.Issue(want, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Parse(tok)
+	if err != nil || got != want {
+		t.Fatalf("Parse = %+v, %v; want %+v", got, err, want)
+	}
+	if strings.Contains(tok, "client-secret") {
+		t.Fatal("token holds the secret")
+	}
+	for name, bad := range map[string]string{
+		"other secret": func() string { t, _ := NewSigner("other").Issue(want, time.Now()); return t }(),
+		"expired":      func() string { t, _ := s.Issue(want, time.Now().Add(-31*24*time.Hour)); return t }(),
+		"tampered":     tok[:len(tok)-2] + "xx",
+		"garbage":      "not-a-token",
+		"empty":        "",
+		"alg none":     "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJrIjoicmVjIiwidSI6Imh0dHBzOi8vZXZpbC5leGFtcGxlIn0.",
+	} {
+		if _, err := s.Parse(bad); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestRewriteAndRestore(t *testing.T) {
+	r := &Rewriter{Base: "https://lb.example", Signer: NewSigner("k")}
+	q := "meetingID=room1&name=Room+1&meta_endCallbackUrl=https%3A%2F%2Fgl.example%2Fmeeting_ended%3Fa%3D1" +
+		"&meta_bbb-recording-ready-url=https%3A%2F%2Fgl.example%2Frecording_ready" +
+		"&meta_bn-recording-ready-url=https%3A%2F%2Fmoodle.example%2Fready" +
+		"&meta_analytics-callback-url=https%3A%2F%2Fmoodle.example%2Fanalytics" +
+		"&meta_bbb-origin=greenlight&meta_other-url=https%3A%2F%2Fx.example"
+	out, err := r.Rewrite(q, "default", "room1", "bbb1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := url.ParseQuery(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, kind := range map[string]Kind{
+		"meta_endCallbackUrl":          End,
+		"meta_bbb-recording-ready-url": Recording,
+		"meta_bn-recording-ready-url":  Recording,
+		"meta_analytics-callback-url":  Analytics,
+		"meetingEndedURL":              Ended,
+	} {
+		if !strings.HasPrefix(v.Get(key), "https://lb.example/tinyscale/callback/"+string(kind)+"/") {
+			t.Errorf("%s = %q, want a relay URL", key, v.Get(key))
+		}
+	}
+	if v.Get("meta_bbb-origin") != "greenlight" || v.Get("meta_other-url") != "https://x.example" || !strings.HasPrefix(out, "meetingID=room1&name=Room+1&") {
+		t.Errorf("other parameters changed: %s", out)
+	}
+	// What BBB returns as metadata is shown with the integration's URLs.
+	doc := "<response><metadata><endcallbackurl>" + v.Get("meta_endCallbackUrl") + "</endcallbackurl>" +
+		"<bbb-recording-ready-url>" + v.Get("meta_bbb-recording-ready-url") + "</bbb-recording-ready-url>" +
+		"<bbb-origin>greenlight</bbb-origin></metadata></response>"
+	got := string(r.Restore([]byte(doc)))
+	want := "<response><metadata><endcallbackurl>https://gl.example/meeting_ended?a=1</endcallbackurl>" +
+		"<bbb-recording-ready-url>https://gl.example/recording_ready</bbb-recording-ready-url>" +
+		"<bbb-origin>greenlight</bbb-origin></metadata></response>"
+	if got != want {
+		t.Fatalf("Restore:\n got %s\nwant %s", got, want)
+	}
+	// A forged relay URL stays as it is: nothing is decoded from it.
+	forged := "<x>https://lb.example/tinyscale/callback/end/eyJforged.x.y</x>"
+	if got := string(r.Restore([]byte(forged))); got != forged {
+		t.Fatalf("Restore changed a forged URL: %s", got)
+	}
+}
+
+func TestRewriteKeepsClientMeetingEndedURL(t *testing.T) {
+	r := &Rewriter{Base: "https://lb.example", Signer: NewSigner("k")}
+	out, _ := r.Rewrite("meetingID=a&meetingEndedURL=https%3A%2F%2Fapp.example%2Fended", "default", "a", "s")
+	v, _ := url.ParseQuery(out)
+	if len(v["meetingEndedURL"]) != 1 {
+		t.Fatalf("meetingEndedURL given %d times: %s", len(v["meetingEndedURL"]), out)
+	}
+	tok := strings.TrimPrefix(v.Get("meetingEndedURL"), "https://lb.example/tinyscale/callback/ended/")
+	tgt, err := r.Signer.Parse(tok)
+	if err != nil || tgt.URL != "https://app.example/ended" {
+		t.Fatalf("client's meetingEndedURL not carried: %+v %v", tgt, err)
+	}
+	out, _ = r.Rewrite("", "default", "a", "s")
+	if !strings.HasPrefix(out, "meetingEndedURL=") {
+		t.Fatalf("empty query: %q", out)
+	}
+}
