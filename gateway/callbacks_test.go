@@ -29,7 +29,7 @@ type integration struct {
 
 type received struct {
 	Method, Path, RawQuery, Auth string
-	Body                     []byte
+	Body                         []byte
 }
 
 func newIntegration(t *testing.T, statuses ...int) *integration {
