@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type Env struct {
 	MeetingSize  int           // TINYSCALE_MEETING_SIZE: expected size without a hint
 	MeetingRamp  time.Duration // TINYSCALE_MEETING_RAMP: how long a young meeting's expected size decays
 	AdminToken   string        // TINYSCALE_ADMIN_TOKEN: the admin API is off without it
+	// PublicURL is how BBB servers reach tinyscale (TINYSCALE_URL), for
+	// callbacks; empty leaves callback parameters untouched.
+	PublicURL string
 }
 
 // Defaults for the optional variables.
@@ -129,6 +133,13 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		return nil, fmt.Errorf("TINYSCALE_STRATEGY=%q: use least-load (the default) or roundrobin", e.Strategy)
 	}
 	e.AdminToken = getenv("TINYSCALE_ADMIN_TOKEN")
+	if v := getenv("TINYSCALE_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return nil, fmt.Errorf("TINYSCALE_URL=%q is not an http(s) URL; set it to the address BBB servers reach tinyscale at, e.g. TINYSCALE_URL=https://lb.example.org", v)
+		}
+		e.PublicURL = strings.TrimRight(u.String(), "/")
+	}
 	switch e.LogFormat {
 	case "text", "json":
 	default:
