@@ -35,6 +35,16 @@ type Env struct {
 	// PublicURL is how BBB servers reach tinyscale (TINYSCALE_URL), for
 	// callbacks; empty leaves callback parameters untouched.
 	PublicURL string
+
+	// The failed-checksum limiter: TINYSCALE_CHECKSUM_FAILURES failures
+	// within TINYSCALE_CHECKSUM_WINDOW block an address for
+	// TINYSCALE_CHECKSUM_BLOCK (0 failures turns it off).
+	ChecksumFailures int
+	ChecksumWindow   time.Duration
+	ChecksumBlock    time.Duration
+	// TrustProxy takes client addresses from X-Forwarded-For
+	// (TINYSCALE_TRUST_PROXY=true), for tinyscale behind a reverse proxy.
+	TrustProxy bool
 }
 
 // Defaults for the optional variables.
@@ -85,6 +95,8 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		{"TINYSCALE_FANOUT_TIMEOUT", &e.FanoutTimeout, DefaultFanoutTimeout},
 		{"TINYSCALE_POLL_INTERVAL", &e.PollInterval, DefaultPollInterval},
 		{"TINYSCALE_MEETING_RAMP", &e.MeetingRamp, DefaultMeetingRamp},
+		{"TINYSCALE_CHECKSUM_WINDOW", &e.ChecksumWindow, time.Minute},
+		{"TINYSCALE_CHECKSUM_BLOCK", &e.ChecksumBlock, 5 * time.Minute},
 	} {
 		v := getenv(d.name)
 		if v == "" {
@@ -125,6 +137,21 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 			return nil, fmt.Errorf("%s=%q is not a positive whole number; write e.g. %s=%d", n.name, v, n.name, n.def)
 		}
 		*n.dst = i
+	}
+	e.ChecksumFailures = 20
+	if v := getenv("TINYSCALE_CHECKSUM_FAILURES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("TINYSCALE_CHECKSUM_FAILURES=%q is not a whole number; write e.g. 20, or 0 to turn the limiter off", v)
+		}
+		e.ChecksumFailures = n
+	}
+	switch v := getenv("TINYSCALE_TRUST_PROXY"); v {
+	case "", "false", "0":
+	case "true", "1":
+		e.TrustProxy = true
+	default:
+		return nil, fmt.Errorf("TINYSCALE_TRUST_PROXY=%q: use true or false", v)
 	}
 	e.Strategy = or(getenv("TINYSCALE_STRATEGY"), "least-load")
 	switch e.Strategy {

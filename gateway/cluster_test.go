@@ -190,3 +190,12 @@ func (c *cluster) reconfigure(f func(*gateway.Config)) {
 	f(&c.cfg)
 	c.gw = gateway.New(c.cfg, c.pool, c.store)
 }
+
+func mustRead(t *testing.T, res *http.Response) []byte {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

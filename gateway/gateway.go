@@ -36,6 +36,9 @@ type Config struct {
 	// Callbacks rewrites callback URLs on create and restores them in
 	// answers; nil leaves them untouched (TINYSCALE_URL unset).
 	Callbacks *callback.Rewriter
+	// Limiter blocks client addresses that fail checksums too often; nil
+	// for none.
+	Limiter *Limiter
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.

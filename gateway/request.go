@@ -64,6 +64,13 @@ func (c *call) method() string {
 // query (BBB 3.0, Scalelite) and over the sorted form parameters (BBB
 // 2.4–2.7).
 func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
+	var addr string
+	if g.cfg.Limiter != nil {
+		addr = g.cfg.Limiter.Addr(r)
+		if g.cfg.Limiter.Blocked(addr, c.start) {
+			return errTooManyFailures, http.StatusOK
+		}
+	}
 	q, cs := bbb.SplitChecksum(r.URL.RawQuery)
 	var verifyErr error
 	verified := false
@@ -110,6 +117,9 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 		verifyErr = g.verify(c.name, q, cs)
 	}
 	if verifyErr != nil {
+		if g.cfg.Limiter.Fail(addr, c.start) {
+			g.log.Warn("too many failed checksums: client blocked", "client", addr, "for", g.cfg.Limiter.Block)
+		}
 		return bbb.ChecksumError(verifyErr), http.StatusOK
 	}
 	if !bbb.ValidQuery(q) {
@@ -119,6 +129,10 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 	c.meetingID = c.param("meetingID")
 	return nil, http.StatusOK
 }
+
+// errTooManyFailures answers a blocked client: still BBB's checksumError,
+// which every integration handles, with a text that says why.
+var errTooManyFailures = &bbb.Error{Key: "checksumError", Message: "Too many failed checksums from this address; try again later."}
 
 func (g *Gateway) verify(name, q, cs string) error {
 	return bbb.VerifySplit(name, q, cs, g.cfg.Algorithms, g.cfg.Secrets...)
