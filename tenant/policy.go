@@ -1,0 +1,83 @@
+package tenant
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tinyscale/tinyscale/bbb"
+)
+
+// Params says which of a policy's parameter sets applies: create's or join's.
+type Params int
+
+// The calls policies change.
+const (
+	Create Params = iota
+	Join
+)
+
+func (p *Policy) sets(which Params) (defaults, overrides map[string]string) {
+	if which == Create {
+		return p.CreateDefaults, p.CreateOverrides
+	}
+	return p.JoinDefaults, p.JoinOverrides
+}
+
+// Apply returns the raw query of a create or join with the policies'
+// parameters applied, in this precedence (later wins):
+//
+//	global default < tenant default < client < global override < tenant override
+//
+// Parameters nobody set keep the client's raw bytes and order.
+func Apply(raw string, which Params, global, own *Policy) string {
+	gd, go_ := global.sets(which)
+	td, to := own.sets(which)
+	for _, defaults := range []map[string]string{td, gd} {
+		for _, k := range sortedKeys(defaults) {
+			if _, ok, _ := bbb.Param(raw, k); !ok {
+				raw = appendParam(raw, k, defaults[k])
+			}
+		}
+	}
+	for _, overrides := range []map[string]string{go_, to} {
+		for _, k := range sortedKeys(overrides) {
+			raw = bbb.ReplaceParam(raw, k, overrides[k])
+		}
+	}
+	return raw
+}
+
+func appendParam(raw, k, v string) string {
+	p := url.QueryEscape(k) + "=" + url.QueryEscape(v)
+	if raw == "" {
+		return p
+	}
+	return raw + "&" + p
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// ParseParams reads a policy parameter set written as a query string
+// (TINYSCALE_CREATE_DEFAULTS="muteOnStart=true&record=false").
+func ParseParams(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	v, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for k, vs := range v {
+		out[k] = vs[len(vs)-1]
+	}
+	return out, nil
+}
