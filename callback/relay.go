@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/tenant"
 )
 
 // Relay is the HTTP handler of the callback endpoints under PathPrefix.
@@ -66,7 +70,11 @@ func (r *Relay) ended(w http.ResponseWriter, req *http.Request, t Target) {
 		r.OnEnded(t.Tenant, t.MeetingID, t.ServerID)
 	}
 	if t.URL != "" {
-		r.Deliverer.Send(&Delivery{Kind: t.Kind, Method: http.MethodGet, URL: appendQuery(t.URL, req.URL.RawQuery)})
+		raw := req.URL.RawQuery
+		if scoped(t) {
+			raw = bbb.ReplaceParam(raw, "meetingID", t.MeetingID)
+		}
+		r.Deliverer.Send(&Delivery{Kind: t.Kind, Method: http.MethodGet, URL: appendQuery(t.URL, raw)})
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -82,6 +90,9 @@ func (r *Relay) recording(w http.ResponseWriter, req *http.Request, t Target) {
 	cl, ok := r.verify(w, req.PostForm.Get("signed_parameters"), t)
 	if !ok {
 		return
+	}
+	if scoped(t) {
+		cl["meeting_id"] = t.MeetingID
 	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, cl).SignedString([]byte(r.ClientSecret(t.Tenant)))
 	if err != nil {
@@ -112,6 +123,17 @@ func (r *Relay) analytics(w http.ResponseWriter, req *http.Request, t Target) {
 		return
 	}
 	cl["exp"] = r.now().Add(analyticsLifetime).Unix()
+	if scoped(t) {
+		// The tenant's integration knows its own meeting ID only. This is
+		// the one case where the JSON cannot pass byte for byte.
+		var doc map[string]any
+		if json.Unmarshal(body, &doc) == nil {
+			doc["meeting_id"] = t.MeetingID
+			if b, err := json.Marshal(doc); err == nil {
+				body = b
+			}
+		}
+	}
 	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS512, cl).SignedString([]byte(r.ClientSecret(t.Tenant)))
 	if err != nil {
 		http.Error(w, "signing failed", http.StatusInternalServerError)
@@ -148,6 +170,10 @@ func (r *Relay) verify(w http.ResponseWriter, token string, t Target) (jwt.MapCl
 	}
 	return cl, true
 }
+
+// scoped reports whether BBB knows the meeting under another ID than the
+// integration: a named tenant's meeting.
+func scoped(t Target) bool { return t.Tenant != "" && t.Tenant != tenant.DefaultName }
 
 // appendQuery adds raw query parameters to u as BBB does: with '?' or '&'.
 func appendQuery(u, raw string) string {

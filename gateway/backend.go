@@ -50,7 +50,7 @@ func (g *Gateway) relay(w http.ResponseWriter, c *call, res *bbb.Response) *bbb.
 		return nil
 	}
 	c.result = result(reply)
-	bbb.WriteXML(w, g.restore(res.Body))
+	bbb.WriteXML(w, c.unscope(g.restore(res.Body)))
 	return reply
 }
 
@@ -66,8 +66,12 @@ func (g *Gateway) restore(body []byte) []byte {
 // MeetingEnded frees a meeting's placement and load at once, when its
 // server calls tinyscale's meetingEndedURL, instead of at the next poll.
 func (g *Gateway) MeetingEnded(tenantName, meetingID, serverID string) {
-	if s := g.pool.Get(serverID); s != nil {
-		s.Forget(meetingID)
+	if t := g.tenants.Get(tenantName); t != nil {
+		if bbbID, err := t.Scope(meetingID); err == nil {
+			if s := g.pool.Get(serverID); s != nil {
+				s.Forget(bbbID)
+			}
+		}
 	}
 	g.store.Release(tenantName, meetingID, serverID)
 	g.log.Info("meeting ended", "meetingID", meetingID, "server", serverID)

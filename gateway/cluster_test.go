@@ -41,7 +41,7 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	// The server starts first so that its URL is known to options that
 	// need it (TINYSCALE_URL for callbacks).
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, gateway.APIPrefix) {
+		if gateway.IsAPIPath(r.URL.Path) {
 			c.gw.ServeHTTP(w, r)
 			return
 		}

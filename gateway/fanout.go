@@ -48,11 +48,24 @@ func (g *Gateway) getMeetings(w http.ResponseWriter, c *call) {
 
 // hooksList merges hooks/list from every server.
 func (g *Gateway) hooksList(w http.ResponseWriter, c *call) {
+	if !g.hooksAllowed(w, c) {
+		return
+	}
 	g.spliceList(w, c, "hooks", "hook", "", "")
 }
 
+// hooksAllowed refuses webhooks to named tenants: a hook receives every
+// meeting's events on a server, other tenants' too.
+func (g *Gateway) hooksAllowed(w http.ResponseWriter, c *call) bool {
+	if c.tenant != g.tenants.Default() {
+		c.fail(w, &bbb.Error{Key: bbb.ErrUnsupported.Key, Message: "Webhooks are not available to tenants: they would see every tenant's events."})
+		return false
+	}
+	return true
+}
+
 func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKey, emptyMsg string) {
-	spec := &bbb.ListSpec{List: list, Item: item}
+	spec := &bbb.ListSpec{List: list, Item: item, Fields: []string{"meetingID"}}
 	var items [][]byte
 	for _, a := range g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery) {
 		if a.err != nil || a.res.Status != http.StatusOK {
@@ -63,7 +76,9 @@ func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKe
 			continue
 		}
 		for _, it := range reply.Items {
-			items = append(items, it.Raw)
+			if raw, ok := g.ownItem(c, it.Raw, it.Fields[0]); ok {
+				items = append(items, raw)
+			}
 		}
 	}
 	c.result = bbb.Success
@@ -73,6 +88,9 @@ func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKe
 // hooksCall sends hooks/create and hooks/destroy to every available server
 // and answers the first success (else the first backend error).
 func (g *Gateway) hooksCall(w http.ResponseWriter, c *call) {
+	if !g.hooksAllowed(w, c) {
+		return
+	}
 	g.firstSuccess(w, c, g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery), bbb.ErrBackend)
 }
 
@@ -115,4 +133,23 @@ func (g *Gateway) firstSuccess(w http.ResponseWriter, c *call, answers []answer,
 		}
 		c.fail(w, notFound)
 	}
+}
+
+// ownItem decides whether a listed element (a <meeting>, a <recording>)
+// with the given BBB meeting ID belongs to the caller's tenant, and shows
+// it with the tenant's own meeting ID. Without named tenants every element
+// is the default tenant's and passes untouched. Hooks carry no meeting ID
+// of a tenant's and pass too.
+func (g *Gateway) ownItem(c *call, raw []byte, bbbID string) ([]byte, bool) {
+	if !g.tenants.MultiTenant() {
+		return raw, true
+	}
+	owner, local := g.tenants.OwnerOf(bbbID)
+	if owner != c.tenant {
+		return nil, false
+	}
+	if local == bbbID {
+		return raw, true
+	}
+	return bbb.ReplaceText(raw, "meetingID", func(s string) (string, bool) { return local, s == bbbID }), true
 }

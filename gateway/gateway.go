@@ -14,6 +14,7 @@ import (
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
+	"github.com/tinyscale/tinyscale/tenant"
 )
 
 // Config holds what the gateway needs besides the pool and the store.
@@ -39,6 +40,9 @@ type Config struct {
 	// Limiter blocks client addresses that fail checksums too often; nil
 	// for none.
 	Limiter *Limiter
+	// Tenants are the organisations sharing this tinyscale; nil for the
+	// default tenant alone, whose secrets are Secrets.
+	Tenants *tenant.Registry
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.
@@ -46,8 +50,9 @@ type Gateway struct {
 	cfg   Config
 	pool  *pool.Pool
 	store state.Store
-	log   *slog.Logger
-	obs   Observer
+	log     *slog.Logger
+	obs     Observer
+	tenants *tenant.Registry
 	calls map[string]handler
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
@@ -64,6 +69,12 @@ type handler struct {
 
 // APIPrefix is where BBB's API lives, and so where tinyscale's does.
 const APIPrefix = "/bigbluebutton/api"
+
+// IsAPIPath reports whether the gateway answers path: the BBB API, plainly
+// or under a tenant's /t/<name> prefix.
+func IsAPIPath(path string) bool {
+	return strings.HasPrefix(path, APIPrefix) || strings.HasPrefix(path, tenant.PathPrefix)
+}
 
 // New returns a gateway over the pool and store.
 func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
@@ -82,7 +93,10 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
-	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger, obs: cfg.Observer}
+	if cfg.Tenants == nil {
+		cfg.Tenants, _ = tenant.NewRegistry(tenant.Tenant{Secrets: cfg.Secrets}, nil)
+	}
+	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger, obs: cfg.Observer, tenants: cfg.Tenants}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -108,9 +122,17 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	return g
 }
 
-// ServeHTTP routes /bigbluebutton/api[/<call>].
+// ServeHTTP routes /bigbluebutton/api[/<call>], and
+// /t/<tenant>/bigbluebutton/api[/<call>] for a tenant named in the path.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rest, ok := strings.CutPrefix(r.URL.Path, APIPrefix)
+	t, path := g.tenants.Resolve(r.Host, r.URL.Path)
+	if t == nil {
+		// An unknown tenant answers as a wrong secret would: nothing tells
+		// a prober which tenant names exist.
+		bbb.WriteError(w, bbb.ChecksumError(bbb.ErrChecksumMismatch))
+		return
+	}
+	rest, ok := strings.CutPrefix(path, APIPrefix)
 	if !ok || (rest != "" && rest[0] != '/') {
 		bbb.WriteError(w, bbb.ErrUnsupported)
 		return
@@ -129,7 +151,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		bbb.WriteError(w, bbb.ErrUnsupported)
 		return
 	}
-	c := &call{name: name, start: time.Now(), r: r}
+	c := &call{name: name, start: time.Now(), r: r, tenant: t}
 	defer g.logCall(c)
 	if h.getOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		c.fail(w, &bbb.Error{Key: bbb.ErrUnsupported.Key, Message: name + " accepts GET requests only."})

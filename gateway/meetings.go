@@ -11,16 +11,28 @@ import (
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
+	"github.com/tinyscale/tinyscale/tenant"
 )
 
-// tenant is the tenant of every call until multi-tenancy comes.
-const tenant = state.DefaultTenant
+// meetingParam checks the meetingID parameter of a meeting call and scopes
+// it to the tenant; on failure it answers and returns false.
+func (g *Gateway) meetingParam(w http.ResponseWriter, c *call) bool {
+	if c.meetingID == "" {
+		c.fail(w, bbb.ErrMissingMeetingID)
+		return false
+	}
+	if e := g.scope(c); e != nil {
+		c.fail(w, e)
+		return false
+	}
+	return true
+}
 
 // owner returns the available server holding c's meeting, or nil when the
 // meeting is unknown or its server cannot take calls now (BBB would not
 // know the meeting either).
 func (g *Gateway) owner(c *call) *pool.Server {
-	id, ok := g.store.Lookup(tenant, c.meetingID)
+	id, ok := g.store.Lookup(c.tenant.Name, c.meetingID)
 	if !ok {
 		return nil
 	}
@@ -46,30 +58,35 @@ const maxCreateAttempts = 3
 // out does not, since the meeting may exist and a second create would
 // split it.
 func (g *Gateway) create(w http.ResponseWriter, c *call) {
-	if c.meetingID == "" {
-		c.fail(w, bbb.ErrMissingMeetingID)
+	if !g.meetingParam(w, c) {
 		return
 	}
+	t := c.tenant
+	c.query = tenant.Apply(c.query, tenant.Create, &g.tenants.Global, &t.Policy)
 	tag, required := pool.ParseTag(c.param("meta_server-tag"))
-	req := pool.Request{MeetingID: c.meetingID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint")))}
+	req := pool.Request{MeetingID: c.bbbID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint"))), Allowed: t.Tags}
 	var err error
-	g.creates.begin(c.meetingID)
-	defer func() { g.creates.end(c.meetingID, time.Now()) }()
+	g.creates.begin(c.bbbID)
+	defer func() { g.creates.end(c.bbbID, time.Now()) }()
 	for range maxCreateAttempts {
-		prev, known := g.store.Lookup(tenant, c.meetingID)
+		prev, known := g.store.Lookup(t.Name, c.meetingID)
 		s := g.pool.Get(prev)
 		fresh := false
 		if !known || s == nil || !s.Routable() {
+			if e := g.meetingLimit(t); e != nil {
+				c.fail(w, e)
+				return
+			}
 			pick, err := g.pool.Place(req)
 			if err != nil {
 				c.fail(w, placeError(err, tag))
 				return
 			}
-			ownerID, err := g.store.Claim(state.Meeting{Tenant: tenant, MeetingID: c.meetingID, ServerID: pick.ID, Expected: req.Expected}, prev)
+			ownerID, err := g.store.Claim(state.Meeting{Tenant: t.Name, MeetingID: c.meetingID, ServerID: pick.ID, Expected: req.Expected}, prev)
 			if err != nil {
 				// Placing a meeting the store cannot record risks a split
 				// meeting later: refuse rather than guess.
-				pick.Unreserve(c.meetingID)
+				pick.Unreserve(c.bbbID)
 				g.log.Error("state: claim failed", "error", err)
 				c.fail(w, bbb.ErrStateUnavailable)
 				return
@@ -77,7 +94,7 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 			if fresh = ownerID == pick.ID; fresh {
 				g.obs.Placement(pick.ID)
 			} else {
-				pick.Unreserve(c.meetingID) // a concurrent create placed it first
+				pick.Unreserve(c.bbbID) // a concurrent create placed it first
 			}
 			if s = g.pool.Get(ownerID); s == nil || !s.Routable() {
 				continue // the winner's server just went away; look again
@@ -86,7 +103,7 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		c.server = s.ID
 		query := c.query
 		if g.cfg.Callbacks != nil {
-			if query, err = g.cfg.Callbacks.Rewrite(c.query, tenant, c.meetingID, s.ID); err != nil {
+			if query, err = g.cfg.Callbacks.Rewrite(c.query, t.Name, c.meetingID, s.ID); err != nil {
 				c.fail(w, bbb.ErrBackend)
 				return
 			}
@@ -94,8 +111,8 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		res, err := g.forward(c.r.Context(), s, c, query)
 		if err != nil {
 			if fresh {
-				s.Unreserve(c.meetingID)
-				g.store.Release(tenant, c.meetingID, s.ID)
+				s.Unreserve(c.bbbID)
+				g.store.Release(t.Name, c.meetingID, s.ID)
 			}
 			if bbb.IsConnectError(err) {
 				req.Exclude = append(req.Exclude, s.ID)
@@ -107,14 +124,14 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		reply := g.relay(w, c, res)
 		switch {
 		case reply != nil && reply.OK():
-			s.Confirm(c.meetingID, time.Now())
+			s.Confirm(c.bbbID, time.Now())
 			if rid := reply.Get("internalMeetingID"); rid != "" {
 				g.store.SetRecordingOwner(rid, s.ID)
 			}
 		case fresh && (reply == nil || reply.MessageKey != "idNotUnique"):
 			// The meeting was not created there: forget the placement.
-			s.Unreserve(c.meetingID)
-			g.store.Release(tenant, c.meetingID, s.ID)
+			s.Unreserve(c.bbbID)
+			g.store.Release(t.Name, c.meetingID, s.ID)
 		}
 		return
 	}
@@ -142,11 +159,20 @@ func (g *Gateway) join(w http.ResponseWriter, c *call) {
 		g.joinError(w, c, redirect, bbb.ErrMissingMeetingID)
 		return
 	}
+	if e := g.scope(c); e != nil {
+		g.joinError(w, c, redirect, e)
+		return
+	}
 	s := g.owner(c)
 	if s == nil {
 		g.joinError(w, c, redirect, bbb.ErrMeetingNotFound)
 		return
 	}
+	if e := g.participantLimit(c.tenant); e != nil {
+		g.joinError(w, c, redirect, e)
+		return
+	}
+	c.query = tenant.Apply(c.query, tenant.Join, &g.tenants.Global, &c.tenant.Policy)
 	if !redirect {
 		g.proxy(w, c, s)
 		return
@@ -180,8 +206,7 @@ func (g *Gateway) joinError(w http.ResponseWriter, c *call, redirect bool, e *bb
 // end ends the meeting on its server and forgets the placement once BBB
 // confirms, or once BBB says it does not know the meeting.
 func (g *Gateway) end(w http.ResponseWriter, c *call) {
-	if c.meetingID == "" {
-		c.fail(w, bbb.ErrMissingMeetingID)
+	if !g.meetingParam(w, c) {
 		return
 	}
 	s := g.owner(c)
@@ -191,15 +216,14 @@ func (g *Gateway) end(w http.ResponseWriter, c *call) {
 	}
 	reply := g.proxy(w, c, s)
 	if reply != nil && (reply.OK() || reply.MessageKey == "notFound") {
-		g.store.Release(tenant, c.meetingID, s.ID)
+		g.store.Release(c.tenant.Name, c.meetingID, s.ID)
 	}
 }
 
 // isMeetingRunning asks the owner; an unknown meeting, or one whose server
 // is unavailable, is not running: SUCCESS running=false, as BBB answers.
 func (g *Gateway) isMeetingRunning(w http.ResponseWriter, c *call) {
-	if c.meetingID == "" {
-		c.fail(w, bbb.ErrMissingMeetingID)
+	if !g.meetingParam(w, c) {
 		return
 	}
 	notRunning := func() {
@@ -222,8 +246,7 @@ func (g *Gateway) isMeetingRunning(w http.ResponseWriter, c *call) {
 // meetingCall proxies getMeetingInfo, insertDocument and sendChatMessage to
 // the meeting's server; an unknown meeting is BBB's notFound.
 func (g *Gateway) meetingCall(w http.ResponseWriter, c *call) {
-	if c.meetingID == "" {
-		c.fail(w, bbb.ErrMissingMeetingID)
+	if !g.meetingParam(w, c) {
 		return
 	}
 	s := g.owner(c)

@@ -24,7 +24,7 @@ import (
 // Servers that did not answer are left alone: a failed poll says nothing
 // about their meetings.
 func (g *Gateway) Reconcile(round pool.Round) {
-	where := map[string][]string{} // meetingID → servers running it, of those that answered
+	where := map[string][]string{} // BBB meetingID → servers running it, of those that answered
 	for sid, ms := range round.Meetings {
 		for _, m := range ms {
 			if !m.Breakout { // BBB makes breakouts itself; they never come through here
@@ -34,31 +34,38 @@ func (g *Gateway) Reconcile(round pool.Round) {
 	}
 	placed := map[string]bool{}
 	for _, m := range g.store.Meetings() {
-		if m.Tenant != tenant {
+		t := g.tenants.Get(m.Tenant)
+		if t == nil {
+			continue // a tenant since removed: its placements wait for the safety expiry
+		}
+		bbbID, err := t.Scope(m.MeetingID)
+		if err != nil {
 			continue
 		}
-		placed[m.MeetingID] = true
-		running := where[m.MeetingID]
+		placed[bbbID] = true
+		running := where[bbbID]
 		_, ownerAnswered := round.Meetings[m.ServerID]
 		for _, sid := range running {
 			if sid != m.ServerID {
 				g.conflicts.Add(1)
 				g.obs.Conflict()
 				g.log.Warn("meeting runs on another server than its placement: keeping the placement",
-					"meetingID", m.MeetingID, "placed", m.ServerID, "running", sid)
+					"tenant", m.Tenant, "meetingID", m.MeetingID, "placed", m.ServerID, "running", sid)
 			}
 		}
 		if ownerAnswered && !slices.Contains(running, m.ServerID) &&
-			m.CreatedAt.Before(round.Started) && g.creates.settled(m.MeetingID, round.Started) {
+			m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started) {
 			g.store.Release(m.Tenant, m.MeetingID, m.ServerID)
-			g.log.Debug("meeting ended", "meetingID", m.MeetingID, "server", m.ServerID)
+			g.log.Debug("meeting ended", "tenant", m.Tenant, "meetingID", m.MeetingID, "server", m.ServerID)
 		}
 	}
-	for id, sids := range where {
-		if !placed[id] && len(sids) == 1 {
-			if owner, err := g.store.Claim(state.Meeting{Tenant: tenant, MeetingID: id, ServerID: sids[0]}, ""); err == nil && owner == sids[0] {
-				g.log.Info("adopted a running meeting", "meetingID", id, "server", sids[0])
-			}
+	for bbbID, sids := range where {
+		if placed[bbbID] || len(sids) != 1 {
+			continue
+		}
+		t, id := g.tenants.OwnerOf(bbbID)
+		if owner, err := g.store.Claim(state.Meeting{Tenant: t.Name, MeetingID: id, ServerID: sids[0]}, ""); err == nil && owner == sids[0] {
+			g.log.Info("adopted a running meeting", "tenant", t.Name, "meetingID", id, "server", sids[0])
 		}
 	}
 	g.creates.prune(round.Started)

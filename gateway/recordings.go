@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,13 +30,18 @@ func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
 	if paged {
 		query = bbb.RemoveParams(c.query, "offset", "limit")
 	}
-	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "startTime"}}
+	query, anyMine := g.scopeMeetingList(c, query)
+	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "startTime", "meetingID"}}
 	type rec struct {
 		raw   []byte
 		start int64
 	}
 	var recs []rec
-	answers := g.fanout(c.r.Context(), g.pool.Routable(), c, func(*pool.Server) string { return query })
+	servers := g.pool.Routable()
+	if !anyMine {
+		servers = nil // every meetingID asked for is another tenant's: nothing to find
+	}
+	answers := g.fanout(c.r.Context(), servers, c, func(*pool.Server) string { return query })
 	for _, a := range answers {
 		if a.err != nil || a.res.Status != http.StatusOK {
 			continue
@@ -48,7 +54,9 @@ func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
 			if id := it.Fields[0]; id != "" {
 				g.store.SetRecordingOwner(id, a.server.ID)
 			}
-			recs = append(recs, rec{it.Raw, bbb.Int(it.Fields[1])})
+			if raw, ok := g.ownItem(c, it.Raw, it.Fields[2]); ok {
+				recs = append(recs, rec{raw, bbb.Int(it.Fields[1])})
+			}
 		}
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].start < recs[j].start })
@@ -106,6 +114,16 @@ func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 		c.fail(w, bbb.ErrMissingRecordID)
 		return
 	}
+	if g.tenants.MultiTenant() {
+		if ids = g.ownRecordings(c, ids); len(ids) == 0 {
+			if c.isJSON() {
+				c.fail(w, &bbb.Error{Key: "noRecordings", Message: "No recording found for the recordID."})
+			} else {
+				c.fail(w, bbb.ErrRecordNotFound)
+			}
+			return
+		}
+	}
 	parts := map[string][]string{} // server ID → its recordIDs
 	var unknown []string
 	for _, id := range ids {
@@ -122,8 +140,9 @@ func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 			servers = append(servers, s)
 		}
 	}
+	whole := strings.Join(ids, ",") == c.param("recordID")
 	query := func(s *pool.Server) string {
-		if len(parts[s.ID]) == len(ids) {
+		if whole && len(parts[s.ID]) == len(ids) {
 			return c.query // the whole list: keep the client's bytes
 		}
 		return bbb.ReplaceParam(c.query, "recordID", strings.Join(parts[s.ID], ","))
@@ -179,4 +198,62 @@ func (c *call) relayRaw(w http.ResponseWriter, res *bbb.Response, key string) {
 		return
 	}
 	bbb.WriteXML(w, res.Body)
+}
+
+// scopeMeetingList scopes getRecordings' meetingID csv to the caller's
+// tenant. any is false when the client asked for meetings and none of them
+// can be the tenant's.
+func (g *Gateway) scopeMeetingList(c *call, query string) (string, bool) {
+	raw, ok, _ := bbb.Param(query, "meetingID")
+	if !ok || raw == "" || !g.tenants.MultiTenant() {
+		return query, true
+	}
+	var out []string
+	for _, id := range strings.Split(raw, ",") {
+		if c.tenant == g.tenants.Default() {
+			if !g.tenants.Reserved(id) {
+				out = append(out, id)
+			}
+			continue
+		}
+		if scoped, err := c.tenant.Scope(id); err == nil {
+			out = append(out, scoped)
+		}
+	}
+	if len(out) == 0 {
+		return query, false
+	}
+	return bbb.ReplaceParam(query, "meetingID", strings.Join(out, ",")), true
+}
+
+// ownRecordings keeps the recordIDs that belong to the caller's tenant, as
+// the servers say: a recording is its meeting's, and the meeting ID tells
+// the tenant. A recordID of another tenant is answered as unknown.
+func (g *Gateway) ownRecordings(c *call, ids []string) []string {
+	q := url.Values{"recordID": {strings.Join(ids, ",")}, "state": {"any"}}.Encode()
+	probe := &call{name: bbb.CallGetRecordings, r: c.r, tenant: c.tenant}
+	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "meetingID"}}
+	mine := map[string]bool{}
+	for _, a := range g.fanout(c.r.Context(), g.pool.Routable(), probe, func(*pool.Server) string { return q }) {
+		if a.err != nil || a.res.Status != http.StatusOK {
+			continue
+		}
+		reply, err := bbb.ParseReply(a.res.Body, spec)
+		if err != nil || !reply.OK() {
+			continue
+		}
+		for _, it := range reply.Items {
+			g.store.SetRecordingOwner(it.Fields[0], a.server.ID)
+			if owner, _ := g.tenants.OwnerOf(it.Fields[1]); owner == c.tenant {
+				mine[it.Fields[0]] = true
+			}
+		}
+	}
+	var out []string
+	for _, id := range ids {
+		if mine[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }

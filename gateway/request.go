@@ -6,9 +6,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/tenant"
 )
 
 // call is one API request on its way through the gateway.
@@ -25,10 +27,16 @@ type call struct {
 	body        []byte
 	contentType string
 
-	// For the log line.
+	// tenant is whose call it is; its secrets verify the checksum.
+	tenant *tenant.Tenant
+	// meetingID is the client's meeting ID; bbbID the one BBB sees (the
+	// same but for named tenants, whose IDs are scoped).
 	meetingID string
-	server    string
-	result    string
+	bbbID     string
+
+	// For the log line.
+	server string
+	result string
 }
 
 // fail answers e and notes it for the log line: BBB XML, or BBB's JSON
@@ -99,9 +107,9 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 				}
 				formQ := bbb.FormQuery(form)
 				if q == "" {
-					verifyErr = g.verify(c.name, "", cs)
+					verifyErr = g.verify(c, "", cs)
 					if verifyErr != nil && formQ != "" {
-						verifyErr = g.verify(c.name, formQ, cs)
+						verifyErr = g.verify(c, formQ, cs)
 					}
 					verified = true
 				}
@@ -114,7 +122,7 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 		}
 	}
 	if !verified {
-		verifyErr = g.verify(c.name, q, cs)
+		verifyErr = g.verify(c, q, cs)
 	}
 	if verifyErr != nil {
 		if g.cfg.Limiter.Fail(addr, c.start) {
@@ -127,15 +135,52 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 	}
 	c.query = q
 	c.meetingID = c.param("meetingID")
+	c.bbbID = c.meetingID
 	return nil, http.StatusOK
+}
+
+// scope turns the call's meeting ID into the one BBB sees and rewrites the
+// query to match. A named tenant's IDs get its prefix; a default-tenant ID
+// that would read as a named tenant's is refused, or the default tenant
+// could reach into that tenant's meetings.
+func (g *Gateway) scope(c *call) *bbb.Error {
+	if c.meetingID == "" {
+		return nil
+	}
+	if c.tenant == g.tenants.Default() {
+		if g.tenants.MultiTenant() && g.tenants.Reserved(c.meetingID) {
+			return &bbb.Error{Key: "validationError", Message: "Meeting ID cannot start with another tenant's prefix"}
+		}
+		return nil
+	}
+	id, err := c.tenant.Scope(c.meetingID)
+	if err != nil {
+		return &bbb.Error{Key: "validationError", Message: "Meeting ID must be at most " + strconv.Itoa(c.tenant.MaxIDLength()) + " characters"}
+	}
+	c.bbbID = id
+	c.query = bbb.ReplaceParam(c.query, "meetingID", id)
+	return nil
+}
+
+// scoped reports whether BBB sees another meeting ID than the client.
+func (c *call) scoped() bool { return c.bbbID != c.meetingID }
+
+// unscope shows the client its own meeting ID in a BBB answer.
+func (c *call) unscope(body []byte) []byte {
+	if !c.scoped() {
+		return body
+	}
+	return bbb.ReplaceText(body, "meetingID", func(s string) (string, bool) {
+		return c.meetingID, s == c.bbbID
+	})
 }
 
 // errTooManyFailures answers a blocked client: still BBB's checksumError,
 // which every integration handles, with a text that says why.
 var errTooManyFailures = &bbb.Error{Key: "checksumError", Message: "Too many failed checksums from this address; try again later."}
 
-func (g *Gateway) verify(name, q, cs string) error {
-	return bbb.VerifySplit(name, q, cs, g.cfg.Algorithms, g.cfg.Secrets...)
+func (g *Gateway) verify(c *call, q, cs string) error {
+	return bbb.VerifySplit(c.name, q, cs, g.cfg.Algorithms, c.tenant.Secrets...)
 }
 
 func joinQuery(a, b string) string {

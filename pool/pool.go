@@ -128,6 +128,9 @@ type Request struct {
 	Expected int
 	// Exclude lists servers not to use (they just refused a connection).
 	Exclude []string
+	// Allowed, when set, limits the candidates to servers carrying one of
+	// these tags (a tenant's allowed tags).
+	Allowed []string
 }
 
 // ParseTag reads meta_server-tag as Scalelite and Greenlight send it: a
@@ -158,7 +161,7 @@ func (p *Pool) Place(r Request) (*Server, error) {
 	now := p.now()
 	var cands []*Server
 	for _, s := range p.Available() {
-		if !contains(r.Exclude, s.ID) {
+		if !contains(r.Exclude, s.ID) && (len(r.Allowed) == 0 || anyTag(s.Tags, r.Allowed)) {
 			cands = append(cands, s)
 		}
 	}
@@ -180,6 +183,15 @@ func (p *Pool) Place(r Request) (*Server, error) {
 	s := p.Strategy.Select(cands, p.Model, now)
 	s.reserve(r.MeetingID, r.Expected, now)
 	return s, nil
+}
+
+func anyTag(tags, allowed []string) bool {
+	for _, t := range tags {
+		if contains(allowed, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
