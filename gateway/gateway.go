@@ -47,13 +47,13 @@ type Config struct {
 
 // Gateway is the http.Handler for /bigbluebutton/api.
 type Gateway struct {
-	cfg   Config
-	pool  *pool.Pool
-	store state.Store
+	cfg     Config
+	pool    *pool.Pool
+	store   state.Store
 	log     *slog.Logger
 	obs     Observer
 	tenants *tenant.Registry
-	calls map[string]handler
+	calls   map[string]handler
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
 	creates   creates
