@@ -213,3 +213,39 @@ func FuzzReplaceParam(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplice: splicing the items of any accepted getMeetings answer gives
+// a document that parses back to the same items, byte for byte, and
+// ReplaceText never breaks it.
+func FuzzSplice(f *testing.F) {
+	f.Add([]byte("<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>a&amp;b</meetingID></meeting><meeting><meetingID><![CDATA[x]]></meetingID></meeting></meetings></response>"))
+	f.Add([]byte("<response><returncode>SUCCESS</returncode><meetings/><messageKey>noMeetings</messageKey></response>"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		spec := &ListSpec{List: "meetings", Item: "meeting", Fields: []string{"meetingID"}}
+		r, err := ParseReply(doc, spec)
+		if err != nil {
+			return
+		}
+		var items [][]byte
+		for _, it := range r.Items {
+			items = append(items, it.Raw)
+		}
+		out := ListXML("meetings", items, "noMeetings", "no meetings were found on this server", nil)
+		back, err := ParseReply(out, spec)
+		if err != nil {
+			t.Fatalf("spliced document does not parse: %v\n%s", err, out)
+		}
+		if len(back.Items) != len(items) {
+			t.Fatalf("%d items back, want %d", len(back.Items), len(items))
+		}
+		for i := range items {
+			if string(back.Items[i].Raw) != string(items[i]) || back.Items[i].Fields[0] != r.Items[i].Fields[0] {
+				t.Fatalf("item %d changed", i)
+			}
+		}
+		renamed := ReplaceText(out, "meetingID", func(s string) (string, bool) { return "x&<y>" + s, true })
+		if _, err := ParseReply(renamed, spec); err != nil {
+			t.Fatalf("ReplaceText broke the document: %v\n%s", err, renamed)
+		}
+	})
+}

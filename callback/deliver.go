@@ -115,6 +115,7 @@ func (d *Deliverer) Close() {
 	d.mu.Unlock()
 	close(d.stop)
 	d.wg.Wait()
+	d.HTTP.CloseIdleConnections()
 }
 
 func (d *Deliverer) work() {

@@ -70,7 +70,10 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	}
 	c.cfg = cfg
 	c.gw = gateway.New(cfg, c.pool, c.store)
+	clientTransport := &http.Transport{}
+	t.Cleanup(clientTransport.CloseIdleConnections)
 	c.hc = &http.Client{
+		Transport:     clientTransport,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
