@@ -5,6 +5,8 @@
 //
 //	tinyscale            serve (the same as tinyscale serve)
 //	tinyscale demo       fake BBB servers and tinyscale in front, on loopback
+//	tinyscale servers    list and administer the servers of a running tinyscale
+//	tinyscale meetings   list the meetings of a running tinyscale
 //	tinyscale version
 package main
 
@@ -24,11 +26,16 @@ const usage = `tinyscale: a load balancer for BigBlueButton.
 Usage:
   tinyscale [serve]   run the load balancer (configuration: environment, servers.json)
   tinyscale demo      start fake BBB servers and tinyscale in front of them on loopback
+  tinyscale servers list|add|remove|enable|disable|cordon|panic
+                      administer the servers of a running tinyscale (tinyscale servers help)
+  tinyscale meetings list
+                      which meeting runs on which server, with participants
   tinyscale version   print the version
   tinyscale help      this text
 
 Environment: TINYSCALE_SECRET (required), PORT (8000), TINYSCALE_SERVERS (servers.json),
-and more in the README.
+and more in the README. The servers and meetings commands use TINYSCALE_ADMIN_TOKEN and
+TINYSCALE_ADMIN_URL (default http://127.0.0.1:$PORT); see docs/admin.md.
 `
 
 func main() {
@@ -50,6 +57,10 @@ func runCommand(ctx context.Context, args []string) error {
 		return serveCmd(ctx, args)
 	case "demo":
 		return demoCmd(ctx, args)
+	case "servers":
+		return serversCmd(ctx, args, os.Stdin, os.Stdout)
+	case "meetings":
+		return meetingsCmd(ctx, args, os.Stdout)
 	case "version", "-version", "--version":
 		fmt.Println("tinyscale", version)
 		return nil

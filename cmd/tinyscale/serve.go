@@ -8,13 +8,17 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/config"
 	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/metrics"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 )
@@ -23,6 +27,11 @@ func serveCmd(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments; configure it with environment variables (see the README)")
 	}
+	// SIGHUP reloads servers.json. Asked for first: its default action
+	// ends the process, and a reload sent while tinyscale starts must not.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	env, err := config.LoadEnv(os.Getenv, true)
 	if err != nil {
 		return err
@@ -32,7 +41,11 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return run(ctx, env, servers, log, nil)
+	overlay := &admin.FileOverlay{Path: os.Getenv("TINYSCALE_ADMIN_STATE")}
+	if overlay.Path == "" {
+		overlay.Path = admin.DefaultOverlayPath(env.ServersFile)
+	}
+	return runWith(ctx, env, servers, overlay, hup, log, nil)
 }
 
 func newLogger(env *config.Env) *slog.Logger {
@@ -45,26 +58,38 @@ func newLogger(env *config.Env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// run checks the servers, then serves until ctx is done. ready, if not nil,
-// is called with the listening address once requests are answered.
+// run serves with the admin changes kept in memory only and no reload
+// of servers.json: for the demo, whose servers live as long as it does.
 func run(ctx context.Context, env *config.Env, servers []config.Server, log *slog.Logger, ready func(addr string)) error {
+	return runWith(ctx, env, servers, &admin.MemoryOverlay{}, nil, log, ready)
+}
+
+// runWith checks the servers, then serves until ctx is done. overlay keeps
+// the admin changes; each signal on hup (nil: none) reloads
+// env.ServersFile. ready, if not nil, is called with the listening address
+// once requests are answered.
+func runWith(ctx context.Context, env *config.Env, servers []config.Server, overlay admin.Overlay, hup <-chan os.Signal,
+	log *slog.Logger, ready func(addr string)) error {
 	transport := bbb.NewTransport(env.ConnectTimeout, env.RequestTimeout)
 	hc := bbb.NewHTTPClient(transport)
 	defer transport.CloseIdleConnections()
-	var list []*pool.Server
-	for _, sc := range servers {
-		s := pool.NewServer(sc.ID, &bbb.Client{Base: sc.Host, Secret: sc.Secret, Algorithm: sc.SigningAlgorithm(), HTTP: hc})
-		s.Weight, s.Tags, s.MaxLoad = sc.Weight, sc.Tags, sc.MaxLoad
-		list = append(list, s)
-	}
-	p := pool.New(list...)
+	p := pool.New()
 	p.Strategy = pool.NewStrategy(env.Strategy)
 	p.Model.MinExpected, p.Model.Ramp = env.MeetingSize, env.MeetingRamp
+	fleet := admin.NewFleet(p, overlay, newPoolServer(hc), log)
+	fleet.CheckTimeout = env.RequestTimeout
+	// servers.json with the admin changes laid over it: servers added and
+	// removed through the admin API, and their states, survive a restart.
+	if err := fleet.Init(servers); err != nil {
+		return err
+	}
 	round, err := startupCheck(ctx, p, env.RequestTimeout, log)
 	if err != nil {
 		return err
 	}
 
+	store := state.NewMemory()
+	m := metrics.New(p)
 	gw := gateway.New(gateway.Config{
 		Secrets:        []string{env.Secret},
 		Algorithms:     env.Algorithms,
@@ -72,13 +97,15 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 		FanoutTimeout:  env.FanoutTimeout,
 		MaxBody:        env.MaxBody,
 		Logger:         log,
-	}, p, state.NewMemory())
+		Observer:       m,
+	}, p, store)
+	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Timeout: env.RequestTimeout, Logger: log})
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
 	gw.Reconcile(round)
 
 	srv := &http.Server{
-		Handler:           handler(gw, p),
+		Handler:           handler(gw, p, adminAPI, m.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      2*env.RequestTimeout + env.FanoutTimeout,
@@ -100,10 +127,14 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 		OnRound:    gw.Reconcile,
 	}
 	go poller.Run(pctx)
+	if hup != nil {
+		r := &reloader{file: env.ServersFile, fleet: fleet, log: log}
+		go r.run(pctx, hup)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("tinyscale listening", "addr", ln.Addr().String(), "servers", len(list), "version", version)
+	log.Info("tinyscale listening", "addr", ln.Addr().String(), "servers", len(p.All()), "admin_api", env.AdminToken != "", "version", version)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -121,14 +152,18 @@ func run(ctx context.Context, env *config.Env, servers []config.Server, log *slo
 	return nil
 }
 
-// handler routes the BBB API to the gateway and serves the health probes.
-// It does not use http.ServeMux for the API: the mux would redirect the
-// ".../api//create" that some clients send.
-func handler(gw *gateway.Gateway, p *pool.Pool) http.Handler {
+// handler routes the BBB API to the gateway, the admin API, the metrics
+// and the health probes. It does not use http.ServeMux for the BBB API: the
+// mux would redirect the ".../api//create" that some clients send.
+func handler(gw *gateway.Gateway, p *pool.Pool, adminAPI http.Handler, metricsHandler http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.Path, gateway.APIPrefix):
 			gw.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, "/admin/"):
+			adminAPI.ServeHTTP(w, r)
+		case r.URL.Path == "/metrics":
+			metricsHandler.ServeHTTP(w, r)
 		case r.URL.Path == "/healthz":
 			fmt.Fprintln(w, "ok")
 		case r.URL.Path == "/readyz":
@@ -141,6 +176,19 @@ func handler(gw *gateway.Gateway, p *pool.Pool) http.Handler {
 			http.NotFound(w, r)
 		}
 	})
+}
+
+// newPoolServer returns the function that makes a pool server of a
+// configured one, its client sharing hc's connections.
+func newPoolServer(hc *http.Client) func(config.Server) *pool.Server {
+	return func(sc config.Server) *pool.Server {
+		s := pool.NewServer(sc.ID, &bbb.Client{Base: sc.Host, Secret: sc.Secret, Algorithm: sc.SigningAlgorithm(), HTTP: hc})
+		s.Weight, s.Tags, s.MaxLoad = sc.Weight, sc.Tags, sc.MaxLoad
+		if s.Weight <= 0 {
+			s.Weight = 1
+		}
+		return s
+	}
 }
 
 // startupCheck makes one signed call to every server at once. A server that

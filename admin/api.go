@@ -1,0 +1,91 @@
+// Package admin is tinyscale's admin HTTP API: the server list with each
+// server's state, health and load; adding, removing, enabling, disabling,
+// cordoning a server, and the panic button; the meetings and where they
+// run. The `tinyscale servers` and `tinyscale meetings` commands talk to
+// it. It also keeps the admin changes across restarts (Overlay) and
+// applies reloads of servers.json (Fleet).
+//
+// The API answers JSON under Prefix and needs the admin token as a Bearer
+// token; with no token configured it is off.
+package admin
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
+)
+
+// Prefix is where the admin API lives. Every path under it is the API's,
+// so that a disabled API answers for all of them alike.
+const Prefix = "/admin/api/v1/"
+
+// Config is what the admin API needs.
+type Config struct {
+	// Token is TINYSCALE_ADMIN_TOKEN; empty turns the API off.
+	Token string
+	// Fleet holds the servers and changes them.
+	Fleet *Fleet
+	// Store holds the meetings' placements.
+	Store state.Store
+	// Timeout bounds each call the API makes to a BBB server (10s when
+	// zero).
+	Timeout time.Duration
+	// Logger gets a line per change; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// API is the admin API's http.Handler; mount it at Prefix.
+type API struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the admin API.
+func New(cfg Config) *API {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	routes := []struct {
+		pattern string
+		fn      http.HandlerFunc
+	}{
+		{"GET " + Prefix + "servers", a.listServers},
+		{"POST " + Prefix + "servers", a.addServer},
+		{"GET " + Prefix + "servers/{id}", a.getServer},
+		{"DELETE " + Prefix + "servers/{id}", a.removeServer},
+		{"POST " + Prefix + "servers/{id}/enable", a.setState(pool.Enabled)},
+		{"POST " + Prefix + "servers/{id}/disable", a.setState(pool.Disabled)},
+		{"POST " + Prefix + "servers/{id}/cordon", a.setState(pool.Cordoned)},
+		{"POST " + Prefix + "servers/{id}/panic", a.panicServer},
+		{"GET " + Prefix + "meetings", a.listMeetings},
+	}
+	for _, r := range routes {
+		a.mux.HandleFunc(r.pattern, r.fn)
+	}
+	return a
+}
+
+// ServeHTTP checks the token, then routes the request.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if a.cfg.Token == "" {
+		writeError(w, http.StatusNotFound, "admin API disabled: set TINYSCALE_ADMIN_TOKEN")
+		return
+	}
+	if !tokenOK(r, a.cfg.Token) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tinyscale admin"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <TINYSCALE_ADMIN_TOKEN>")
+		return
+	}
+	// The mux answers an unknown path (404) or a known one with the wrong
+	// method (405) by itself, in plain text; jsonErrors turns that into
+	// JSON like every other answer.
+	a.mux.ServeHTTP(&jsonErrors{ResponseWriter: w, r: r}, r)
+}
