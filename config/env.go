@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -45,6 +46,14 @@ type Env struct {
 	// TrustProxy takes client addresses from X-Forwarded-For
 	// (TINYSCALE_TRUST_PROXY=true), for tinyscale behind a reverse proxy.
 	TrustProxy bool
+
+	// TenantsFile is tenants.json (TINYSCALE_TENANTS), by default beside
+	// servers.json; a missing file means no named tenants.
+	TenantsFile string
+	// The global create and join policy, as query strings
+	// (TINYSCALE_CREATE_DEFAULTS, TINYSCALE_CREATE_OVERRIDES,
+	// TINYSCALE_JOIN_DEFAULTS, TINYSCALE_JOIN_OVERRIDES).
+	CreateDefaults, CreateOverrides, JoinDefaults, JoinOverrides map[string]string
 }
 
 // Defaults for the optional variables.
@@ -152,6 +161,33 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		e.TrustProxy = true
 	default:
 		return nil, fmt.Errorf("TINYSCALE_TRUST_PROXY=%q: use true or false", v)
+	}
+	e.TenantsFile = or(getenv("TINYSCALE_TENANTS"), filepath.Join(filepath.Dir(e.ServersFile), "tenants.json"))
+	for _, p := range []struct {
+		name string
+		dst  *map[string]string
+	}{
+		{"TINYSCALE_CREATE_DEFAULTS", &e.CreateDefaults},
+		{"TINYSCALE_CREATE_OVERRIDES", &e.CreateOverrides},
+		{"TINYSCALE_JOIN_DEFAULTS", &e.JoinDefaults},
+		{"TINYSCALE_JOIN_OVERRIDES", &e.JoinOverrides},
+	} {
+		v := getenv(p.name)
+		if v == "" {
+			continue
+		}
+		q, err := url.ParseQuery(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q is not a query string; write e.g. %s='muteOnStart=true&record=false'", p.name, v, p.name)
+		}
+		m := map[string]string{}
+		for k, vs := range q {
+			if k == "meetingID" || k == "checksum" {
+				return nil, fmt.Errorf("%s: %q cannot be set by policy", p.name, k)
+			}
+			m[k] = vs[len(vs)-1]
+		}
+		*p.dst = m
 	}
 	e.Strategy = or(getenv("TINYSCALE_STRATEGY"), "least-load")
 	switch e.Strategy {

@@ -175,11 +175,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (g *Gateway) logCall(c *call) {
 	d := time.Since(c.start)
-	g.obs.APICall(c.name, c.result, d)
+	tenantName := tenant.DefaultName
+	if c.tenant != nil {
+		tenantName = c.tenant.Name
+	}
+	g.obs.APICall(tenantName, c.name, c.result, d)
 	if !g.log.Enabled(context.Background(), slog.LevelInfo) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("call", c.name)}
+	if c.tenant != nil && c.tenant.Name != tenant.DefaultName {
+		attrs = append(attrs, slog.String("tenant", c.tenant.Name))
+	}
 	if c.meetingID != "" {
 		attrs = append(attrs, slog.String("meetingID", c.meetingID))
 	}

@@ -39,6 +39,8 @@ type Metrics struct {
 	backendDuration *prometheus.HistogramVec
 	placements      *prometheus.CounterVec
 	conflicts       prometheus.Counter
+	callbacks       *prometheus.CounterVec
+	blocked         prometheus.Counter
 
 	results *labelSet
 }
@@ -50,8 +52,8 @@ func New(p *pool.Pool) *Metrics {
 		reg: prometheus.NewRegistry(),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tinyscale_api_requests_total",
-			Help: "BBB API requests answered, by call and result (SUCCESS, redirect, or a BBB messageKey).",
-		}, []string{"call", "result"}),
+			Help: "BBB API requests answered, by tenant, call and result (SUCCESS, redirect, or a BBB messageKey).",
+		}, []string{"tenant", "call", "result"}),
 		apiDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tinyscale_api_request_duration_seconds",
 			Help:    "Time tinyscale took to answer a BBB API request, by call.",
@@ -74,10 +76,19 @@ func New(p *pool.Pool) *Metrics {
 			Name: "tinyscale_placement_conflicts_total",
 			Help: "Meetings found running on another server than the one they are placed on (the placement wins).",
 		}),
+		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tinyscale_callbacks_total",
+			Help: "Callback delivery attempts to integrations, by kind (end, ended, rec, ana) and outcome (delivered, retrying, gone, rejected, gave_up, dropped).",
+		}, []string{"kind", "outcome"}),
+		blocked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tinyscale_checksum_blocks_total",
+			Help: "Client addresses blocked for failing checksums too often.",
+		}),
 		results: newLabelSet(maxResults),
 	}
 	m.reg.MustRegister(
 		m.apiRequests, m.apiDuration, m.backendRequests, m.backendDuration, m.placements, m.conflicts,
+		m.callbacks, m.blocked,
 		newPoolCollector(p),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -94,10 +105,11 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// APICall implements gateway.Observer.
-func (m *Metrics) APICall(call, result string, d time.Duration) {
+// APICall implements gateway.Observer. Tenant names are the configured
+// ones, so the label stays bounded.
+func (m *Metrics) APICall(tenant, call, result string, d time.Duration) {
 	call = callLabel(call)
-	m.apiRequests.WithLabelValues(call, m.results.get(result)).Inc()
+	m.apiRequests.WithLabelValues(tenant, call, m.results.get(result)).Inc()
 	m.apiDuration.WithLabelValues(call).Observe(d.Seconds())
 }
 
@@ -117,3 +129,9 @@ func (m *Metrics) Placement(server string) { m.placements.WithLabelValues(server
 
 // Conflict implements gateway.Observer.
 func (m *Metrics) Conflict() { m.conflicts.Inc() }
+
+// Callback counts one callback delivery attempt's outcome.
+func (m *Metrics) Callback(kind, outcome string) { m.callbacks.WithLabelValues(kind, outcome).Inc() }
+
+// ChecksumBlocked counts a client address blocked by the checksum limiter.
+func (m *Metrics) ChecksumBlocked() { m.blocked.Inc() }

@@ -158,10 +158,10 @@ func TestScrapeAfterRequests(t *testing.T) {
 		labels []string
 		want   float64
 	}{
-		{"tinyscale_api_requests_total", []string{"call", "create", "result", "SUCCESS"}, 2},
-		{"tinyscale_api_requests_total", []string{"call", "join", "result", "redirect"}, 1},
-		{"tinyscale_api_requests_total", []string{"call", "getMeetings", "result", "checksumError"}, 1},
-		{"tinyscale_api_requests_total", []string{"call", "unsupported", "result", "unsupportedRequest"}, 1},
+		{"tinyscale_api_requests_total", []string{"tenant", "default", "call", "create", "result", "SUCCESS"}, 2},
+		{"tinyscale_api_requests_total", []string{"tenant", "default", "call", "join", "result", "redirect"}, 1},
+		{"tinyscale_api_requests_total", []string{"tenant", "default", "call", "getMeetings", "result", "checksumError"}, 1},
+		{"tinyscale_api_requests_total", []string{"tenant", "default", "call", "unsupported", "result", "unsupportedRequest"}, 1},
 		{"tinyscale_api_request_duration_seconds", []string{"call", "create"}, 2},
 		{"tinyscale_api_request_duration_seconds", []string{"call", "join"}, 1},
 		{"tinyscale_placement_conflicts_total", nil, 0},
@@ -246,11 +246,11 @@ func TestScrapeFollowsPool(t *testing.T) {
 // and the distinct results are capped.
 func TestObserverLabelsBounded(t *testing.T) {
 	m := New(pool.New())
-	m.APICall("../../etc/passwd", "SUCCESS", time.Millisecond)
-	m.APICall("create", "a result with spaces and a meetingID=room-1", time.Millisecond)
+	m.APICall("default", "../../etc/passwd", "SUCCESS", time.Millisecond)
+	m.APICall("default", "create", "a result with spaces and a meetingID=room-1", time.Millisecond)
 	m.BackendCall("bbb1", "weird call", errors.New("refused"), time.Millisecond)
 	for i := range maxResults + 10 {
-		m.APICall("end", "key"+strings.Repeat("x", i%40)+string(rune('a'+i%26)), time.Millisecond)
+		m.APICall("default", "end", "key"+strings.Repeat("x", i%40)+string(rune('a'+i%26)), time.Millisecond)
 	}
 	m.Conflict()
 	fams, err := m.Registry().Gather()

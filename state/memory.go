@@ -133,3 +133,59 @@ func (m *Memory) SaveDoc(name string, data []byte) error {
 
 // Close implements Store.
 func (m *Memory) Close() error { return nil }
+
+// Recordings returns a copy of every recording owner: for export.
+func (m *Memory) Recordings() map[string]string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]string, len(m.recordings))
+	for id, s := range m.recordings {
+		out[id] = s
+	}
+	return out
+}
+
+// DocNames returns the names of every stored document, sorted: for export.
+func (m *Memory) DocNames() []string {
+	m.mu.RLock()
+	out := make([]string, 0, len(m.docs))
+	for name := range m.docs {
+		out = append(out, name)
+	}
+	m.mu.RUnlock()
+	sort.Strings(out)
+	return out
+}
+
+// snapshot is a store's whole contents, as a durable store loads it.
+type snapshot struct {
+	meetings   []Meeting
+	recordings map[string]string
+	docs       map[string][]byte
+}
+
+// replace swaps in a snapshot's contents at once, so that readers never
+// see a half-applied resync (a meeting missing for a moment would send a
+// create to a second server). It takes ownership of the snapshot's maps.
+func (m *Memory) replace(s snapshot) {
+	meetings := make(map[key]Meeting, len(s.meetings))
+	for _, mt := range s.meetings {
+		meetings[key{mt.Tenant, mt.MeetingID}] = mt
+	}
+	if s.recordings == nil {
+		s.recordings = map[string]string{}
+	}
+	if s.docs == nil {
+		s.docs = map[string][]byte{}
+	}
+	m.mu.Lock()
+	m.meetings, m.recordings, m.docs = meetings, s.recordings, s.docs
+	m.mu.Unlock()
+}
+
+// empty reports whether the store holds nothing at all.
+func (m *Memory) empty() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.meetings) == 0 && len(m.recordings) == 0 && len(m.docs) == 0
+}

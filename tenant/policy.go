@@ -3,7 +3,6 @@ package tenant
 import (
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/tinyscale/tinyscale/bbb"
 )
@@ -63,21 +62,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// ParseParams reads a policy parameter set written as a query string
-// (TINYSCALE_CREATE_DEFAULTS="muteOnStart=true&record=false").
-func ParseParams(s string) (map[string]string, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	v, err := url.ParseQuery(s)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for k, vs := range v {
-		out[k] = vs[len(vs)-1]
-	}
-	return out, nil
 }

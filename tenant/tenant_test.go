@@ -123,9 +123,6 @@ func TestPolicyPrecedence(t *testing.T) {
 	if got := Apply(raw, Join, global, own); got != raw {
 		t.Errorf("create policy changed a join: %s", got)
 	}
-	if p, err := ParseParams("muteOnStart=true&record=false"); err != nil || p["muteOnStart"] != "true" || len(p) != 2 {
-		t.Errorf("ParseParams = %v %v", p, err)
-	}
 }
 
 func param(raw, k string) string {

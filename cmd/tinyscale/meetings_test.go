@@ -69,7 +69,7 @@ func TestMeetingsCLI(t *testing.T) {
 
 	// The same instance serves its metrics beside the admin API.
 	status, _, metrics := get(t, root+"/metrics")
-	for _, w := range []string{`tinyscale_api_requests_total{call="create",result="SUCCESS"} 2`, `tinyscale_server_participants{server="` + holder["maths"] + `"} 7`} {
+	for _, w := range []string{`tinyscale_api_requests_total{call="create",result="SUCCESS",tenant="default"} 2`, `tinyscale_server_participants{server="` + holder["maths"] + `"} 7`} {
 		if status != 200 || !strings.Contains(metrics, w) {
 			t.Errorf("/metrics: HTTP %d, no %s", status, w)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/config"
+	"github.com/tinyscale/tinyscale/tenant"
 )
 
 // reloader reloads servers.json on SIGHUP, without a restart and without
@@ -14,9 +15,11 @@ import (
 // that did not change keep their health, load and reservations (see
 // admin.Fleet.Reload).
 type reloader struct {
-	file  string
-	fleet *admin.Fleet
-	log   *slog.Logger
+	file    string
+	fleet   *admin.Fleet
+	log     *slog.Logger
+	env     *config.Env
+	tenants *tenant.Registry
 }
 
 // run reloads on every signal on hup until ctx is done.
@@ -36,6 +39,7 @@ func (r *reloader) run(ctx context.Context, hup <-chan os.Signal) {
 // file, the server and the field) is logged. tinyscale goes on with the
 // servers it has.
 func (r *reloader) reload(ctx context.Context) {
+	r.reloadTenants()
 	r.log.Info("reload: reading servers", "file", r.file)
 	servers, err := config.LoadServers(r.file)
 	if err != nil {
@@ -52,4 +56,21 @@ func (r *reloader) reload(ctx context.Context) {
 	for _, id := range rep.Offline {
 		r.log.Warn("reload: new server unreachable: added offline; the poller brings it back", "server", id)
 	}
+}
+
+// reloadTenants reads tenants.json again; an invalid file keeps the
+// tenants there are.
+func (r *reloader) reloadTenants() {
+	if r.tenants == nil {
+		return
+	}
+	list, err := tenant.LoadFile(r.env.TenantsFile)
+	if err == nil {
+		err = r.tenants.Replace(list)
+	}
+	if err != nil {
+		r.log.Error("reload failed: keeping the current tenants", "error", err)
+		return
+	}
+	r.log.Info("reload: tenants", "file", r.env.TenantsFile, "tenants", len(list))
 }

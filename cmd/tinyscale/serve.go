@@ -16,6 +16,7 @@ import (
 
 	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/config"
 	"github.com/tinyscale/tinyscale/gateway"
 	"github.com/tinyscale/tinyscale/metrics"
@@ -90,7 +91,11 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, over
 
 	store := state.NewMemory()
 	m := metrics.New(p)
-	gw := gateway.New(gateway.Config{
+	tenants, err := loadTenants(env)
+	if err != nil {
+		return err
+	}
+	gcfg := gateway.Config{
 		Secrets:        []string{env.Secret},
 		Algorithms:     env.Algorithms,
 		RequestTimeout: env.RequestTimeout,
@@ -98,14 +103,31 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, over
 		MaxBody:        env.MaxBody,
 		Logger:         log,
 		Observer:       m,
-	}, p, store)
+		Tenants:        tenants,
+		Limiter: &gateway.Limiter{
+			Failures: env.ChecksumFailures, Window: env.ChecksumWindow, Block: env.ChecksumBlock,
+			TrustProxy: env.TrustProxy, OnBlock: func(string) { m.ChecksumBlocked() },
+		},
+	}
+	var relay http.Handler = http.NotFoundHandler()
+	if env.PublicURL != "" {
+		var deliverer *callback.Deliverer
+		gcfg.Callbacks, relay, deliverer = callbacks(env, p, tenants, m, log)
+		defer deliverer.Close()
+	} else {
+		log.Warn("TINYSCALE_URL is not set: callback URLs pass to the BBB servers untouched, so recording-ready and analytics callbacks will not verify at the integration; set TINYSCALE_URL to the address BBB servers reach tinyscale at")
+	}
+	gw := gateway.New(gcfg, p, store)
+	if r, ok := relay.(*callback.Relay); ok {
+		r.OnEnded = gw.MeetingEnded
+	}
 	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Timeout: env.RequestTimeout, Logger: log})
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
 	gw.Reconcile(round)
 
 	srv := &http.Server{
-		Handler:           handler(gw, p, adminAPI, m.Handler()),
+		Handler:           handler(gw, p, adminAPI, m.Handler(), relay),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      2*env.RequestTimeout + env.FanoutTimeout,
@@ -128,7 +150,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, over
 	}
 	go poller.Run(pctx)
 	if hup != nil {
-		r := &reloader{file: env.ServersFile, fleet: fleet, log: log}
+		r := &reloader{file: env.ServersFile, fleet: fleet, log: log, env: env, tenants: tenants}
 		go r.run(pctx, hup)
 	}
 
@@ -155,11 +177,13 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, over
 // handler routes the BBB API to the gateway, the admin API, the metrics
 // and the health probes. It does not use http.ServeMux for the BBB API: the
 // mux would redirect the ".../api//create" that some clients send.
-func handler(gw *gateway.Gateway, p *pool.Pool, adminAPI http.Handler, metricsHandler http.Handler) http.Handler {
+func handler(gw *gateway.Gateway, p *pool.Pool, adminAPI, metricsHandler, relay http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
-		case strings.HasPrefix(r.URL.Path, gateway.APIPrefix):
+		case gateway.IsAPIPath(r.URL.Path):
 			gw.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, callback.PathPrefix):
+			relay.ServeHTTP(w, r)
 		case strings.HasPrefix(r.URL.Path, "/admin/"):
 			adminAPI.ServeHTTP(w, r)
 		case r.URL.Path == "/metrics":

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/tinyscale/tinyscale/callback"
+	"github.com/tinyscale/tinyscale/config"
+	"github.com/tinyscale/tinyscale/metrics"
+	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/tenant"
+)
+
+// loadTenants builds the tenant registry: the default tenant with
+// TINYSCALE_SECRET, the tenants of tenants.json, and the global policy.
+func loadTenants(env *config.Env) (*tenant.Registry, error) {
+	list, err := tenant.LoadFile(env.TenantsFile)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := tenant.NewRegistry(tenant.Tenant{Secrets: []string{env.Secret}}, list)
+	if err != nil {
+		return nil, err
+	}
+	reg.Global = tenant.Policy{
+		CreateDefaults: env.CreateDefaults, CreateOverrides: env.CreateOverrides,
+		JoinDefaults: env.JoinDefaults, JoinOverrides: env.JoinOverrides,
+	}
+	return reg, nil
+}
+
+// callbacks builds the callback rewriter, relay and deliverer for
+// TINYSCALE_URL. Tokens are signed with a key derived from
+// TINYSCALE_SECRET, so every instance sharing it takes every callback.
+func callbacks(env *config.Env, p *pool.Pool, tenants *tenant.Registry, m *metrics.Metrics, log *slog.Logger) (*callback.Rewriter, *callback.Relay, *callback.Deliverer) {
+	signer := callback.NewSigner(env.Secret)
+	d := &callback.Deliverer{
+		Log:       log,
+		OnOutcome: func(k callback.Kind, outcome string) { m.Callback(string(k), outcome) },
+		HTTP: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		}},
+	}
+	relay := &callback.Relay{
+		Signer: signer,
+		ClientSecret: func(name string) string {
+			if t := tenants.Get(name); t != nil && len(t.Secrets) > 0 {
+				return t.Secrets[0]
+			}
+			return env.Secret
+		},
+		ServerSecret: func(id string) (string, bool) {
+			if s := p.Get(id); s != nil {
+				return s.Client.Secret, true
+			}
+			return "", false
+		},
+		Deliverer: d,
+		Log:       log,
+	}
+	return &callback.Rewriter{Base: env.PublicURL, Signer: signer}, relay, d
+}

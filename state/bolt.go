@@ -1,0 +1,216 @@
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Bucket names of the bolt file. Meetings are keyed tenant\x00meetingID
+// (NUL cannot occur in an HTTP query value that BBB accepts as an ID, so
+// the key splits back unambiguously) and hold the Meeting as JSON.
+var (
+	bucketMeetings   = []byte("meetings")
+	bucketRecordings = []byte("recordings")
+	bucketDocs       = []byte("docs")
+)
+
+// boltLockTimeout bounds the wait for the file lock: a second process on
+// the same file must fail with a clear message, not hang at startup.
+const boltLockTimeout = time.Second
+
+// boltBatchDelay is how long a claim waits for others to share its
+// commit. bbolt's default (10ms) would add 10ms to every lone create; 1ms
+// is about one fsync, so a burst still shares commits.
+const boltBatchDelay = time.Millisecond
+
+// Bolt is the embedded Store: a bbolt file, loaded into memory when it
+// opens. Reads answer from memory; every write is committed and fsync'd
+// before it returns, so an acknowledged create survives kill -9. Only one
+// process may open a file at a time.
+type Bolt struct {
+	mem  *Memory
+	db   *bolt.DB
+	path string
+	// locks serialize the writes of one key (striped by hash), so that a
+	// claim's check, its commit and its memory update happen as one step
+	// while writes to other keys still share commits in a batch.
+	locks [64]sync.Mutex
+	seed  maphash.Seed
+}
+
+// OpenBolt opens (creating if needed) the bolt file at path and loads it.
+// It fails within about a second if another process holds the file.
+func OpenBolt(path string) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltLockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("state: %s is used by another tinyscale process (its lock was not released within %v); stop it or set another TINYSCALE_DATA", path, boltLockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", path, err)
+	}
+	db.MaxBatchDelay = boltBatchDelay
+	b := &Bolt{mem: NewMemory(), db: db, path: path, seed: maphash.MakeSeed()}
+	if err := b.load(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state: load %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// load creates the buckets and copies the file's contents into memory.
+func (b *Bolt) load() error {
+	var snap snapshot
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeetings, bucketRecordings, bucketDocs} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		snap = snapshot{recordings: map[string]string{}, docs: map[string][]byte{}}
+		err := tx.Bucket(bucketMeetings).ForEach(func(k, v []byte) error {
+			var mt Meeting
+			if err := json.Unmarshal(v, &mt); err != nil {
+				return fmt.Errorf("meeting %q: %w", k, err)
+			}
+			snap.meetings = append(snap.meetings, mt)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		tx.Bucket(bucketRecordings).ForEach(func(k, v []byte) error {
+			snap.recordings[string(k)] = string(v)
+			return nil
+		})
+		return tx.Bucket(bucketDocs).ForEach(func(k, v []byte) error {
+			snap.docs[string(k)] = append([]byte(nil), v...)
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	b.mem.replace(snap)
+	return nil
+}
+
+func meetingKey(tenant, meetingID string) []byte {
+	return []byte(tenant + "\x00" + meetingID)
+}
+
+// lock returns the stripe lock of a key.
+func (b *Bolt) lock(k string) *sync.Mutex {
+	return &b.locks[maphash.String(b.seed, k)%uint64(len(b.locks))]
+}
+
+// Lookup implements Store from memory.
+func (b *Bolt) Lookup(tenant, meetingID string) (string, bool) {
+	return b.mem.Lookup(tenant, meetingID)
+}
+
+// Get implements Store from memory.
+func (b *Bolt) Get(tenant, meetingID string) (Meeting, bool) { return b.mem.Get(tenant, meetingID) }
+
+// Meetings implements Store from memory.
+func (b *Bolt) Meetings() []Meeting { return b.mem.Meetings() }
+
+// RecordingOwner implements Store from memory.
+func (b *Bolt) RecordingOwner(recordID string) (string, bool) {
+	return b.mem.RecordingOwner(recordID)
+}
+
+// LoadDoc implements Store from memory.
+func (b *Bolt) LoadDoc(name string) ([]byte, error) { return b.mem.LoadDoc(name) }
+
+// Recordings returns every recording owner, for export.
+func (b *Bolt) Recordings() map[string]string { return b.mem.Recordings() }
+
+// DocNames returns every document name, for export.
+func (b *Bolt) DocNames() []string { return b.mem.DocNames() }
+
+// Claim implements Store. The meeting's stripe lock makes check and write
+// one step: memory mirrors the file for every key, because each write to
+// a key holds its lock until both are updated.
+func (b *Bolt) Claim(m Meeting, prev string) (string, error) {
+	k := meetingKey(m.Tenant, m.MeetingID)
+	mu := b.lock(string(k))
+	mu.Lock()
+	defer mu.Unlock()
+	if cur, _ := b.mem.Lookup(m.Tenant, m.MeetingID); cur != prev {
+		return cur, nil
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = time.Now()
+	}
+	v, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	// Batch may run fn twice (when another call in the batch fails), so
+	// fn only writes; the decision was taken above under the lock.
+	err = b.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeetings).Put(k, v) })
+	if err != nil {
+		return "", fmt.Errorf("state: claim %s: %w", m.MeetingID, err)
+	}
+	b.mem.Put(m)
+	return m.ServerID, nil
+}
+
+// Release implements Store.
+func (b *Bolt) Release(tenant, meetingID, serverID string) error {
+	k := meetingKey(tenant, meetingID)
+	mu := b.lock(string(k))
+	mu.Lock()
+	defer mu.Unlock()
+	if cur, ok := b.mem.Lookup(tenant, meetingID); !ok || cur != serverID {
+		return nil
+	}
+	err := b.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeetings).Delete(k) })
+	if err != nil {
+		return fmt.Errorf("state: release %s: %w", meetingID, err)
+	}
+	b.mem.Delete(tenant, meetingID)
+	return nil
+}
+
+// SetRecordingOwner implements Store.
+func (b *Bolt) SetRecordingOwner(recordID, serverID string) error {
+	mu := b.lock("r\x00" + recordID)
+	mu.Lock()
+	defer mu.Unlock()
+	err := b.db.Batch(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRecordings).Put([]byte(recordID), []byte(serverID))
+	})
+	if err != nil {
+		return fmt.Errorf("state: recording %s: %w", recordID, err)
+	}
+	return b.mem.SetRecordingOwner(recordID, serverID)
+}
+
+// SaveDoc implements Store.
+func (b *Bolt) SaveDoc(name string, data []byte) error {
+	mu := b.lock("d\x00" + name)
+	mu.Lock()
+	defer mu.Unlock()
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDocs).Put([]byte(name), data)
+	})
+	if err != nil {
+		return fmt.Errorf("state: save %s: %w", name, err)
+	}
+	return b.mem.SaveDoc(name, data)
+}
+
+// Path returns the file's path, for logs.
+func (b *Bolt) Path() string { return b.path }
+
+// Close implements Store. Writes after Close fail; reads keep answering
+// from memory.
+func (b *Bolt) Close() error { return b.db.Close() }

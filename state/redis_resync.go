@@ -1,0 +1,127 @@
+package state
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// resyncTimeout bounds one full reload: long enough for a large Redis,
+// short enough that a hung one is noticed.
+const resyncTimeout = 30 * time.Second
+
+// scanBatch is the number of keys fetched per SCAN and MGET.
+const scanBatch = 500
+
+// resync reloads everything from Redis into memory and marks the instance
+// live. Called only by the subscriber goroutine, after the subscription is
+// confirmed, so no event can fall between the snapshot and the stream.
+func (r *Redis) resync(parent context.Context) error {
+	ctx, cancel := context.WithTimeout(parent, resyncTimeout)
+	defer cancel()
+	seq, err := r.client.Get(ctx, r.seqKey()).Int64()
+	if errors.Is(err, redis.Nil) && !r.mem.empty() {
+		// Redis lost its data (restarted without persistence) while this
+		// instance remembers placements: forgetting them would split every
+		// running meeting at its next create, so write them back.
+		if err := r.reseed(ctx); err != nil {
+			return err
+		}
+		r.cfg.log.Warn("redis: it lost its data (no persistence?); wrote this instance's placements back",
+			"meetings", len(r.mem.Meetings()))
+		seq, err = r.client.Get(ctx, r.seqKey()).Int64()
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	snap := snapshot{recordings: map[string]string{}, docs: map[string][]byte{}}
+	err = r.scan(ctx, r.cfg.prefix+"m:", func(_ string, v []byte) {
+		var m Meeting
+		if json.Unmarshal(v, &m) == nil {
+			snap.meetings = append(snap.meetings, m)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = r.scan(ctx, r.docKey(""), func(k string, v []byte) {
+		snap.docs[strings.TrimPrefix(k, r.docKey(""))] = v
+	})
+	if err != nil {
+		return err
+	}
+	it := r.client.HScan(ctx, r.recordingsKey(), 0, "", scanBatch).Iterator()
+	for it.Next(ctx) {
+		id := it.Val()
+		if !it.Next(ctx) {
+			break
+		}
+		snap.recordings[id] = it.Val()
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	r.seqMu.Lock()
+	r.mem.replace(snap)
+	r.applied = seq
+	r.live = true
+	r.broadcastLocked()
+	r.seqMu.Unlock()
+	return nil
+}
+
+// scan calls fn with every string key that starts with prefix and its
+// value. The prefix is escaped, so one with glob characters still works.
+func (r *Redis) scan(ctx context.Context, prefix string, fn func(k string, v []byte)) error {
+	pattern := globEscaper.Replace(prefix) + "*"
+	var cursor uint64
+	for {
+		keys, next, err := r.client.Scan(ctx, cursor, pattern, scanBatch).Result()
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			vals, err := r.client.MGet(ctx, keys...).Result()
+			if err != nil {
+				return err
+			}
+			for i, v := range vals {
+				if s, ok := v.(string); ok { // nil: expired since the scan
+					fn(keys[i], []byte(s))
+				}
+			}
+		}
+		if cursor = next; cursor == 0 {
+			return nil
+		}
+	}
+}
+
+var globEscaper = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`)
+
+// reseed writes this instance's memory into an empty Redis, atomically
+// and without overwriting anything (see reseedScript).
+func (r *Redis) reseed(ctx context.Context) error {
+	meetings := r.mem.Meetings()
+	recs := r.mem.Recordings()
+	args := []any{r.channel(), r.id, r.cfg.ttl.Milliseconds(), len(meetings), len(recs)}
+	for _, m := range meetings {
+		v, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		args = append(args, r.meetingKey(m.Tenant, m.MeetingID), v)
+	}
+	for id, s := range recs {
+		args = append(args, id, s)
+	}
+	for _, name := range r.mem.DocNames() {
+		d, _ := r.mem.LoadDoc(name)
+		args = append(args, r.docKey(name), d)
+	}
+	return reseedScript.Run(ctx, r.client, []string{r.seqKey(), r.recordingsKey()}, args...).Err()
+}

@@ -1,0 +1,104 @@
+package state
+
+import "github.com/redis/go-redis/v9"
+
+// The writes are Lua scripts so that each one changes the data, bumps the
+// sequence number and publishes its event as one atomic step: events
+// arrive at every instance in the order Redis applied the writes, and an
+// instance applying them in that order converges on what Redis holds.
+//
+// An event is "<seq> <instance> <op> <payload>"; see redis_events.go.
+//
+// Every write's ARGV[1] is "1" when the writing instance holds data in
+// memory. If then the seq key (KEYS[2]) is missing, Redis lost its data
+// (restarted without persistence, or flushed) and the write is refused
+// until a resync has written the instances' memory back (reseedScript):
+// a write first would create the seq key, and the lost placements would
+// never come back.
+
+// guard is the preamble of every write script.
+const guard = `
+if ARGV[1] == '1' and redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.error_reply('TINYSCALE_LOST Redis lost its data: waiting for a resync to write it back')
+end
+`
+
+// claimScript: KEYS meeting, seq; ARGV guard, prev, server, meeting JSON, ttl
+// (ms, 0 for none), channel, instance. Returns {owner, seq}; seq is 0
+// when the claim lost and nothing was written.
+var claimScript = redis.NewScript(guard + `
+local cur = redis.call('GET', KEYS[1])
+local owner = ''
+if cur then owner = cjson.decode(cur)['server'] or '' end
+if owner ~= ARGV[2] then return {owner, 0} end
+if tonumber(ARGV[5]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[5])
+else
+  redis.call('SET', KEYS[1], ARGV[4])
+end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[6], seq .. ' ' .. ARGV[7] .. ' claim ' .. ARGV[4])
+return {ARGV[3], seq}
+`)
+
+// releaseScript: KEYS meeting, seq; ARGV guard, server, channel, instance.
+// Returns the seq of the release, 0 if server did not hold the meeting.
+var releaseScript = redis.NewScript(guard + `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if (cjson.decode(cur)['server'] or '') ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1])
+local seq = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. ARGV[4] .. ' release ' .. cur)
+return seq
+`)
+
+// recordingScript: KEYS recordings hash, seq; ARGV guard, recordID, server,
+// channel, instance, event payload. Returns the seq.
+var recordingScript = redis.NewScript(guard + `
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+local seq = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[5] .. ' rec ' .. ARGV[6])
+return seq
+`)
+
+// docScript: KEYS doc, seq; ARGV guard, data, channel, instance, event payload.
+// Returns the seq.
+var docScript = redis.NewScript(guard + `
+redis.call('SET', KEYS[1], ARGV[2])
+local seq = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. ARGV[4] .. ' doc ' .. ARGV[5])
+return seq
+`)
+
+// reseedScript writes an instance's memory back into a Redis that lost
+// its data (restarted without persistence): KEYS seq, recordings hash;
+// ARGV channel, instance, ttl (ms), number of meetings, number of
+// recordings, then key/value pairs of meetings, recordings and docs. It
+// does nothing if the seq key exists (Redis kept its data, or another
+// instance reseeded first) and never overwrites a key (NX), then tells
+// every instance to resync. Returns the seq, 0 if it did nothing.
+var reseedScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local ttl = tonumber(ARGV[3])
+local i = 6
+for _ = 1, tonumber(ARGV[4]) do
+  if ttl > 0 then
+    redis.call('SET', ARGV[i], ARGV[i+1], 'NX', 'PX', ttl)
+  else
+    redis.call('SET', ARGV[i], ARGV[i+1], 'NX')
+  end
+  i = i + 2
+end
+for _ = 1, tonumber(ARGV[5]) do
+  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i+1])
+  i = i + 2
+end
+while i < #ARGV do
+  redis.call('SET', ARGV[i], ARGV[i+1], 'NX')
+  i = i + 2
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', ARGV[1], seq .. ' ' .. ARGV[2] .. ' resync -')
+return seq
+`)
