@@ -2,7 +2,6 @@ package admin
 
 import (
 	"maps"
-	"path/filepath"
 	"slices"
 
 	"github.com/tinyscale/tinyscale/config"
@@ -22,9 +21,8 @@ type Changes struct {
 	Removed []string `json:"removed,omitempty"`
 }
 
-// Overlay stores Changes. FileOverlay keeps them in a JSON file beside
-// servers.json; the durable state store will keep them with the
-// placements.
+// Overlay stores Changes. StoreOverlay keeps them with the placements in
+// the state store; MemoryOverlay, for the demo, nowhere.
 type Overlay interface {
 	// Load returns the stored changes; none (no error) if nothing was
 	// ever stored.
@@ -32,13 +30,6 @@ type Overlay interface {
 	// Save replaces the stored changes, atomically: a crash leaves the old
 	// ones or the new ones, never a mix.
 	Save(Changes) error
-}
-
-// DefaultOverlayPath is where the admin changes are kept when
-// TINYSCALE_ADMIN_STATE is not set: tinyscale-admin.json in the directory
-// of servers.json, so the two travel together.
-func DefaultOverlayPath(serversFile string) string {
-	return filepath.Join(filepath.Dir(serversFile), "tinyscale-admin.json")
 }
 
 // clone returns a deep copy, so that a change being saved never aliases

@@ -47,6 +47,12 @@ type Env struct {
 	// (TINYSCALE_TRUST_PROXY=true), for tinyscale behind a reverse proxy.
 	TrustProxy bool
 
+	// DataDir holds the embedded state file (TINYSCALE_DATA, default the
+	// working directory); RedisURL, when set, shares the state through
+	// Redis instead (TINYSCALE_REDIS_URL).
+	DataDir  string
+	RedisURL string
+
 	// TenantsFile is tenants.json (TINYSCALE_TENANTS), by default beside
 	// servers.json; a missing file means no named tenants.
 	TenantsFile string
@@ -162,6 +168,8 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 	default:
 		return nil, fmt.Errorf("TINYSCALE_TRUST_PROXY=%q: use true or false", v)
 	}
+	e.DataDir = or(getenv("TINYSCALE_DATA"), ".")
+	e.RedisURL = getenv("TINYSCALE_REDIS_URL")
 	e.TenantsFile = or(getenv("TINYSCALE_TENANTS"), filepath.Join(filepath.Dir(e.ServersFile), "tenants.json"))
 	for _, p := range []struct {
 		name string

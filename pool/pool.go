@@ -24,6 +24,28 @@ type Pool struct {
 	// placeMu makes choosing a server and reserving the meeting's load on
 	// it one step, so concurrent creates see each other's reservations.
 	placeMu sync.Mutex
+	share   func(Reservation)
+}
+
+// Share sends every reservation this instance makes to publish, so that
+// instances sharing a state store count each other's new meetings before
+// any poll sees them. Other instances' reservations come in through
+// ApplyRemote.
+func (p *Pool) Share(publish func(Reservation)) {
+	p.mu.Lock()
+	p.share = publish
+	for _, s := range p.servers {
+		s.setShare(publish)
+	}
+	p.mu.Unlock()
+}
+
+// ApplyRemote takes another instance's reservation; one for a server this
+// instance does not know is ignored.
+func (p *Pool) ApplyRemote(r Reservation) {
+	if s := p.Get(r.ServerID); s != nil {
+		s.Apply(r)
+	}
 }
 
 // New returns a pool of the given servers, placing by least load.
@@ -48,6 +70,9 @@ func (p *Pool) Replace(servers []*Server) {
 	}
 	p.mu.Lock()
 	p.servers, p.byID = append([]*Server(nil), servers...), byID
+	for _, s := range servers {
+		s.setShare(p.share)
+	}
 	p.mu.Unlock()
 }
 

@@ -31,6 +31,19 @@ type Server struct {
 	meetings []MeetingLoad // from the last successful poll
 	polled   time.Time
 	pending  map[string]pending // placed since, not yet seen by a poll
+	// share, when set, publishes this instance's reservations to the
+	// other instances sharing the state (see Pool.Share).
+	share func(Reservation)
+}
+
+// Reservation is a change to a server's pending load, as shared between
+// instances: a meeting placed (At), its create confirmed (Confirmed), or
+// the reservation dropped (Cancel).
+type Reservation struct {
+	ServerID, MeetingID string
+	Expected            int
+	At, Confirmed       time.Time
+	Cancel              bool
 }
 
 // pending is a meeting placed on the server that no poll has seen yet.
@@ -196,7 +209,28 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 func (s *Server) reserve(meetingID string, expected int, now time.Time) {
 	s.mu.Lock()
 	s.pending[meetingID] = pending{expected: expected, at: now}
+	share := s.share
 	s.mu.Unlock()
+	if share != nil {
+		share(Reservation{ServerID: s.ID, MeetingID: meetingID, Expected: expected, At: now})
+	}
+}
+
+// Apply takes another instance's reservation into this server's load.
+func (s *Server) Apply(r Reservation) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case r.Cancel:
+		delete(s.pending, r.MeetingID)
+	case !r.Confirmed.IsZero():
+		if p, ok := s.pending[r.MeetingID]; ok {
+			p.confirmed = r.Confirmed
+			s.pending[r.MeetingID] = p
+		}
+	default:
+		s.pending[r.MeetingID] = pending{expected: r.Expected, at: r.At}
+	}
 }
 
 // Confirm notes that the create of a reserved meeting succeeded at t: a
@@ -207,7 +241,11 @@ func (s *Server) Confirm(meetingID string, t time.Time) {
 		p.confirmed = t
 		s.pending[meetingID] = p
 	}
+	share := s.share
 	s.mu.Unlock()
+	if share != nil {
+		share(Reservation{ServerID: s.ID, MeetingID: meetingID, Confirmed: t})
+	}
 }
 
 // Forget drops an ended meeting from the server's load at once, without
@@ -228,7 +266,11 @@ func (s *Server) Forget(meetingID string) {
 func (s *Server) Unreserve(meetingID string) {
 	s.mu.Lock()
 	delete(s.pending, meetingID)
+	share := s.share
 	s.mu.Unlock()
+	if share != nil {
+		share(Reservation{ServerID: s.ID, MeetingID: meetingID, Cancel: true})
+	}
 }
 
 // Load returns the server's load under model m at time now, divided by its
@@ -306,4 +348,10 @@ func (s *Server) Meetings() []MeetingLoad {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]MeetingLoad(nil), s.meetings...)
+}
+
+func (s *Server) setShare(f func(Reservation)) {
+	s.mu.Lock()
+	s.share = f
+	s.mu.Unlock()
 }

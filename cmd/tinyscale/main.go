@@ -30,6 +30,10 @@ Usage:
                       administer the servers of a running tinyscale (tinyscale servers help)
   tinyscale meetings list
                       which meeting runs on which server, with participants
+  tinyscale tenants list|add|remove|rotate-secret
+                      administer the tenants of a running tinyscale (docs/tenants.md)
+  tinyscale state export|import [FILE]
+                      back up the state, or move it between the embedded store and Redis
   tinyscale version   print the version
   tinyscale help      this text
 
@@ -57,6 +61,8 @@ func runCommand(ctx context.Context, args []string) error {
 		return serveCmd(ctx, args)
 	case "demo":
 		return demoCmd(ctx, args)
+	case "state":
+		return stateCmd(ctx, args)
 	case "servers":
 		return serversCmd(ctx, args, os.Stdin, os.Stdout)
 	case "meetings":

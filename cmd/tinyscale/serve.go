@@ -42,11 +42,14 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	overlay := &admin.FileOverlay{Path: os.Getenv("TINYSCALE_ADMIN_STATE")}
-	if overlay.Path == "" {
-		overlay.Path = admin.DefaultOverlayPath(env.ServersFile)
+	store, err := openStore(ctx, env, log)
+	if err != nil {
+		return err
 	}
-	return runWith(ctx, env, servers, overlay, hup, log, nil)
+	defer store.Close()
+	// Admin changes live with the placements: in the embedded file, or in
+	// Redis where every instance sees them.
+	return runWith(ctx, env, servers, store, &admin.StoreOverlay{Store: store}, hup, log, nil)
 }
 
 func newLogger(env *config.Env) *slog.Logger {
@@ -59,22 +62,24 @@ func newLogger(env *config.Env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// run serves with the admin changes kept in memory only and no reload
-// of servers.json: for the demo, whose servers live as long as it does.
+// run serves with placements and admin changes kept in memory only and
+// no reload of servers.json: for the demo, whose servers live as long as
+// it does.
 func run(ctx context.Context, env *config.Env, servers []config.Server, log *slog.Logger, ready func(addr string)) error {
-	return runWith(ctx, env, servers, &admin.MemoryOverlay{}, nil, log, ready)
+	return runWith(ctx, env, servers, state.NewMemory(), &admin.MemoryOverlay{}, nil, log, ready)
 }
 
-// runWith checks the servers, then serves until ctx is done. overlay keeps
-// the admin changes; each signal on hup (nil: none) reloads
+// runWith checks the servers, then serves until ctx is done. store keeps
+// the placements, overlay the admin changes; each signal on hup (nil: none) reloads
 // env.ServersFile. ready, if not nil, is called with the listening address
 // once requests are answered.
-func runWith(ctx context.Context, env *config.Env, servers []config.Server, overlay admin.Overlay, hup <-chan os.Signal,
+func runWith(ctx context.Context, env *config.Env, servers []config.Server, store state.Store, overlay admin.Overlay, hup <-chan os.Signal,
 	log *slog.Logger, ready func(addr string)) error {
 	transport := bbb.NewTransport(env.ConnectTimeout, env.RequestTimeout)
 	hc := bbb.NewHTTPClient(transport)
 	defer transport.CloseIdleConnections()
 	p := pool.New()
+	share(p, store)
 	p.Strategy = pool.NewStrategy(env.Strategy)
 	p.Model.MinExpected, p.Model.Ramp = env.MeetingSize, env.MeetingRamp
 	fleet := admin.NewFleet(p, overlay, newPoolServer(hc), log)
@@ -89,7 +94,6 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, over
 		return err
 	}
 
-	store := state.NewMemory()
 	m := metrics.New(p)
 	tenants, err := loadTenants(env)
 	if err != nil {

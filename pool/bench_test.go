@@ -1,0 +1,110 @@
+package pool
+
+import (
+	"fmt"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/bbbfake"
+)
+
+// loadedPool returns a pool of n servers, each running 20 meetings of 10
+// participants as a poll found them, with the given strategy.
+func loadedPool(n int, strategy Strategy) *Pool {
+	now := time.Now()
+	ss := servers(n)
+	for i, s := range ss {
+		ms := make([]MeetingLoad, 20)
+		for j := range ms {
+			ms[j] = MeetingLoad{
+				MeetingID: fmt.Sprintf("m-%d-%d", i, j), Participants: 10 + (i+j)%7, Voice: 5, Video: j % 3,
+				Created: now.Add(-time.Hour),
+			}
+		}
+		s.SetMeetings(ms, now, time.Minute)
+	}
+	p := New(ss...)
+	p.Strategy = strategy
+	return p
+}
+
+// BenchmarkPlace is the placement of one create over 100 and 500 loaded
+// servers: the available ones filtered, the strategy's choice, the
+// reservation. Each placement is taken back, so every iteration sees the
+// same pool.
+func BenchmarkPlace(b *testing.B) {
+	ids := make([]string, 1024)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("new-%d", i)
+	}
+	for _, n := range []int{100, 500} {
+		for _, strategy := range []Strategy{NewLeastLoad(), &RoundRobin{}} {
+			b.Run(fmt.Sprintf("%d/%s", n, strategy.Name()), func(b *testing.B) {
+				p := loadedPool(n, strategy)
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					id := ids[i%len(ids)]
+					i++
+					s, err := p.Place(Request{MeetingID: id})
+					if err != nil {
+						b.Fatal(err)
+					}
+					s.Unreserve(id)
+				}
+			})
+		}
+	}
+}
+
+// pollBody is the getMeetings answer of a fake server with 20 meetings of
+// 5 participants each (about 43 KB), as every poll reads it from every
+// server.
+func pollBody(b *testing.B) (*bbbfake.Server, []byte) {
+	b.Helper()
+	f := bbbfake.Start("bench-secret")
+	b.Cleanup(f.Close)
+	c := f.Client()
+	for i := range 20 {
+		id := fmt.Sprintf("poll-%d", i)
+		if _, err := c.Get(b.Context(), bbb.CallCreate, url.Values{"meetingID": {id}, "name": {"Room " + id}}.Encode()); err != nil {
+			b.Fatal(err)
+		}
+		f.AddUsers(id, 5, true, false)
+	}
+	res, err := c.Get(b.Context(), bbb.CallGetMeetings, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f, res.Body
+}
+
+// BenchmarkPollParse is the parse of one server's getMeetings answer for
+// the load model: at 500 servers it runs 500 times a poll round.
+func BenchmarkPollParse(b *testing.B) {
+	_, body := pollBody(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := bbb.ParseReply(body, pollSpec)
+		if err != nil || len(r.Items) != 20 {
+			b.Fatalf("%v, %d meetings", err, len(r.Items))
+		}
+	}
+}
+
+// BenchmarkCheck is one server's part of a poll round: the signed
+// getMeetings over loopback HTTP (the fake's answer included) and its parse.
+func BenchmarkCheck(b *testing.B) {
+	f, _ := pollBody(b)
+	s := NewServer("fake", f.Client())
+	b.ReportAllocs()
+	for b.Loop() {
+		ms, err := Check(b.Context(), s)
+		if err != nil || len(ms) != 20 {
+			b.Fatalf("%v, %d meetings", err, len(ms))
+		}
+	}
+}
