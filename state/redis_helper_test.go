@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tinyscale/tinyscale/internal/testredis"
 )
 
 // Redis for the tests: REDIS_URL when set; else a redis-server this
@@ -23,58 +25,9 @@ import (
 // them.
 
 // redisServer is a redis-server started by the tests.
-type redisServer struct {
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
+type redisServer = testredis.Server
 
-func (s *redisServer) url() string { return "redis://127.0.0.1:" + strconv.Itoa(s.port) }
-
-// startRedisServer starts redis-server without persistence on port (0: a
-// free one) and waits until it answers PING.
-func startRedisServer(port int, dir string) (*redisServer, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, err
-	}
-	if port == 0 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		port = l.Addr().(*net.TCPAddr).Port
-		l.Close()
-	}
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--loglevel", "warning")
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &redisServer{port: port, dir: dir, cmd: cmd}
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("redis-server on port %d did not answer: %w", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop kills the server (SIGKILL: as abrupt as a crash) and reaps it.
-func (s *redisServer) stop() {
-	s.cmd.Process.Kill()
-	s.cmd.Wait()
-}
+func startRedisServer(port int, dir string) (*redisServer, error) { return testredis.Launch(port, dir) }
 
 var shared struct {
 	once sync.Once
@@ -87,19 +40,13 @@ var shared struct {
 // stopSharedRedis is called by TestMain.
 func stopSharedRedis() {
 	if shared.srv != nil {
-		shared.srv.stop()
+		shared.srv.Stop()
 		os.RemoveAll(shared.dir)
 	}
 }
 
 // noRedis skips the test, or fails it under CI.
-func noRedis(t testing.TB, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true but no Redis for this test: %s (install redis-server or set REDIS_URL)", why)
-	}
-	t.Skipf("no Redis: %s (install redis-server or set REDIS_URL to run the Redis tests)", why)
-}
+func noRedis(t testing.TB, why string) { testredis.Missing(t, why) }
 
 // redisURL returns the URL of a Redis for the test.
 func redisURL(t testing.TB) string {
@@ -118,7 +65,7 @@ func redisURL(t testing.TB) string {
 		}
 		shared.srv, shared.err = startRedisServer(0, shared.dir)
 		if shared.err == nil {
-			shared.url = shared.srv.url()
+			shared.url = shared.srv.URL()
 		}
 	})
 	if shared.err != nil {
@@ -129,18 +76,7 @@ func redisURL(t testing.TB) string {
 
 // ownRedisServer starts a redis-server for this test alone, for tests
 // that stop and restart it.
-func ownRedisServer(t testing.TB) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		noRedis(t, "this test restarts Redis, so it needs redis-server installed")
-	}
-	s, err := startRedisServer(0, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.stop)
-	return s
-}
+func ownRedisServer(t testing.TB) *redisServer { return testredis.Start(t) }
 
 // testPrefix returns a key prefix no other test uses, and deletes its
 // keys when the test ends, so tests can share one Redis.
@@ -210,11 +146,15 @@ func startSentinel(t testing.TB, master *redisServer) (url string) {
 	l.Close()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "sentinel.conf") // Sentinel rewrites its config: it must be writable
-	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n", port, dir, master.port)
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor mymaster 127.0.0.1 %d 1\n", port, dir, master.Port)
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(master.cmd.Path, conf, "--sentinel", "--loglevel", "warning")
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, conf, "--sentinel", "--loglevel", "warning")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +165,7 @@ func startSentinel(t testing.TB, master *redisServer) (url string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		addr, err := c.GetMasterAddrByName(ctx, "mymaster").Result()
-		return err == nil && len(addr) == 2 && addr[1] == strconv.Itoa(master.port)
+		return err == nil && len(addr) == 2 && addr[1] == strconv.Itoa(master.Port)
 	})
 	return fmt.Sprintf("redis://127.0.0.1:%d/0?master_name=mymaster", port)
 }

@@ -155,7 +155,7 @@ func TestRedisRestart(t *testing.T) {
 	srv := ownRedisServer(t)
 	prefix := "tinyscale-test:"
 	opts := []RedisOption{WithTimeout(300 * time.Millisecond)}
-	a, b := openRedis(t, srv.url(), prefix, opts...), openRedis(t, srv.url(), prefix, opts...)
+	a, b := openRedis(t, srv.URL(), prefix, opts...), openRedis(t, srv.URL(), prefix, opts...)
 	claim(t, a, Meeting{Tenant: DefaultTenant, MeetingID: "before", ServerID: "s1"}, "")
 	must(t, a.SetRecordingOwner("r1", "s1"))
 	waitFor(t, propagation, "B never saw A's claim", func() bool {
@@ -191,7 +191,7 @@ func TestRedisRestart(t *testing.T) {
 		}
 	}()
 
-	srv.stop()
+	srv.Stop()
 	for name, s := range map[string]*Redis{"A": a, "B": b} {
 		if sid, _ := s.Lookup(DefaultTenant, "before"); sid != "s1" {
 			t.Fatalf("%s: with Redis down Lookup = %q, want s1 from memory", name, sid)
@@ -217,11 +217,11 @@ func TestRedisRestart(t *testing.T) {
 		t.Fatal("a failed claim is visible")
 	}
 
-	srv2, err := startRedisServer(srv.port, srv.dir)
+	srv2, err := startRedisServer(srv.Port, srv.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv2.stop)
+	t.Cleanup(srv2.Stop)
 	var owner string
 	waitFor(t, 10*time.Second, "writes never worked again after Redis came back", func() bool {
 		owner, err = a.Claim(Meeting{Tenant: DefaultTenant, MeetingID: "after", ServerID: "s2"}, "")
@@ -234,7 +234,7 @@ func TestRedisRestart(t *testing.T) {
 		sid, _ := b.Lookup(DefaultTenant, "after")
 		return sid == "s2" && b.Live()
 	})
-	raw := rawClient(t, srv2.url())
+	raw := rawClient(t, srv2.URL())
 	for name, s := range map[string]*Redis{"A": a, "B": b} {
 		if sid, _ := s.Lookup(DefaultTenant, "before"); sid != "s1" {
 			t.Fatalf("%s forgot a placement across the restart: %q", name, sid)
