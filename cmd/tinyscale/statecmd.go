@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,10 +22,15 @@ move from the file to Redis, export with TINYSCALE_DATA set, then import with
 TINYSCALE_REDIS_URL set.
 `
 
+// usageError is a command's usage text, printed as it is.
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
 // stateCmd backs up and moves the state between stores.
 func stateCmd(ctx context.Context, args []string) error {
 	if len(args) < 1 || len(args) > 2 || (args[0] != "export" && args[0] != "import") {
-		return errors.New(stateUsage)
+		return usageError(stateUsage)
 	}
 	env, err := config.LoadEnv(os.Getenv, false)
 	if err != nil {
