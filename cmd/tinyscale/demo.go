@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/bbbfake"
@@ -38,6 +39,14 @@ func demoCmd(ctx context.Context, args []string) error {
 		}
 		env.Listen = "127.0.0.1:" + port
 	}
+	// The fake servers call back on loopback, and the admin API is on, so
+	// a newcomer can try callbacks and `tinyscale servers list` too.
+	if env.PublicURL == "" {
+		env.PublicURL = "http://" + env.Listen
+	}
+	if env.AdminToken == "" {
+		env.AdminToken = randomHex(16)
+	}
 	var servers []config.Server
 	for i := 1; i <= demoServers; i++ {
 		f := bbbfake.Start(randomHex(16))
@@ -46,12 +55,12 @@ func demoCmd(ctx context.Context, args []string) error {
 		servers = append(servers, config.Server{ID: f.Name(), Host: f.URL(), Secret: f.Secret(), Weight: 1})
 	}
 	return run(ctx, env, servers, newLogger(env), func(addr string) {
-		printDemo(os.Stdout, "http://"+addr+"/bigbluebutton/api", env.Secret)
+		printDemo(os.Stdout, "http://"+addr+"/bigbluebutton/api", env.Secret, env.AdminToken)
 	})
 }
 
 // printDemo tells a newcomer what runs and what to try.
-func printDemo(w io.Writer, api, secret string) {
+func printDemo(w io.Writer, api, secret, adminToken string) {
 	signed := func(call string, v url.Values) string {
 		return api + "/" + call + "?" + bbb.Sign(bbb.SHA256, call, v.Encode(), secret)
 	}
@@ -75,9 +84,14 @@ Configure an integration with these, or try the signed URLs below:
   4. end it:
      curl '%s'
 
+Administer it from another terminal:
+
+  TINYSCALE_ADMIN_URL=%s TINYSCALE_ADMIN_TOKEN=%s tinyscale servers list
+
 Press Ctrl-C to stop.
 `, demoServers, api, secret, signed("create", create), signed("join", join),
-		signed("getMeetings", url.Values{}), signed("end", room))
+		signed("getMeetings", url.Values{}), signed("end", room),
+		strings.TrimSuffix(api, "/bigbluebutton/api"), adminToken)
 }
 
 func randomHex(n int) string {
