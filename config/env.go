@@ -23,6 +23,7 @@ type Env struct {
 	RequestTimeout time.Duration // TINYSCALE_REQUEST_TIMEOUT
 	FanoutTimeout  time.Duration // TINYSCALE_FANOUT_TIMEOUT
 	PollInterval   time.Duration // TINYSCALE_POLL_INTERVAL
+	HeaderTimeout  time.Duration // TINYSCALE_HEADER_TIMEOUT: a client's request headers, and an idle keep-alive
 	MaxBody        int64         // TINYSCALE_MAX_BODY
 	LogFormat      string        // TINYSCALE_LOG_FORMAT: text or json
 	LogLevel       string        // TINYSCALE_LOG_LEVEL: debug, info, warn, error
@@ -110,6 +111,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		{"TINYSCALE_FANOUT_TIMEOUT", &e.FanoutTimeout, DefaultFanoutTimeout},
 		{"TINYSCALE_POLL_INTERVAL", &e.PollInterval, DefaultPollInterval},
 		{"TINYSCALE_MEETING_RAMP", &e.MeetingRamp, DefaultMeetingRamp},
+		{"TINYSCALE_HEADER_TIMEOUT", &e.HeaderTimeout, 10 * time.Second},
 		{"TINYSCALE_CHECKSUM_WINDOW", &e.ChecksumWindow, time.Minute},
 		{"TINYSCALE_CHECKSUM_BLOCK", &e.ChecksumBlock, 5 * time.Minute},
 	} {

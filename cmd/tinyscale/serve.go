@@ -131,11 +131,14 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	gw.Reconcile(round)
 
 	srv := &http.Server{
-		Handler:           handler(gw, p, adminAPI, m.Handler(), relay),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		Handler: handler(gw, p, adminAPI, m.Handler(), relay),
+		// A client that sends its headers byte by byte (slowloris) is
+		// dropped after HeaderTimeout; a body gets a minute; an idle
+		// keep-alive connection 12 header timeouts.
+		ReadHeaderTimeout: env.HeaderTimeout,
+		ReadTimeout:       env.HeaderTimeout + time.Minute,
 		WriteTimeout:      2*env.RequestTimeout + env.FanoutTimeout,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       12 * env.HeaderTimeout,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
