@@ -1,9 +1,10 @@
 // Package admin is tinyscale's admin HTTP API: the server list with each
 // server's state, health and load; adding, removing, enabling, disabling,
 // cordoning a server, and the panic button; the meetings and where they
-// run. The `tinyscale servers` and `tinyscale meetings` commands talk to
-// it. It also keeps the admin changes across restarts (Overlay) and
-// applies reloads of servers.json (Fleet).
+// run; the tenants, their secrets and their usage. The `tinyscale
+// servers`, `tinyscale meetings` and `tinyscale tenants` commands talk to
+// it. It also keeps the admin changes across restarts (Overlay,
+// TenantOverlay) and applies reloads of servers.json (Fleet).
 //
 // The API answers JSON under Prefix and needs the admin token as a Bearer
 // token; with no token configured it is off.
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
+	"github.com/tinyscale/tinyscale/tenant"
 )
 
 // Prefix is where the admin API lives. Every path under it is the API's,
@@ -30,6 +32,13 @@ type Config struct {
 	Fleet *Fleet
 	// Store holds the meetings' placements.
 	Store state.Store
+	// Tenants is the tenant registry the gateway uses; nil: the tenant
+	// endpoints answer 404.
+	Tenants *tenant.Registry
+	// TenantOverlay changes Tenants and keeps the changes (see
+	// docs/tenants.md). When nil, one keeping them in Store is made, with
+	// Tenants' tenants as the declarative list.
+	TenantOverlay *TenantOverlay
 	// Timeout bounds each call the API makes to a BBB server (10s when
 	// zero).
 	Timeout time.Duration
@@ -39,9 +48,10 @@ type Config struct {
 
 // API is the admin API's http.Handler; mount it at Prefix.
 type API struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	tenants *TenantOverlay // nil without Config.Tenants
 }
 
 // New returns the admin API.
@@ -52,6 +62,11 @@ func New(cfg Config) *API {
 	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.tenants = cfg.TenantOverlay
+	if a.tenants == nil && cfg.Tenants != nil {
+		a.tenants = NewTenantOverlay(cfg.Tenants, cfg.Store, cfg.Logger)
+		a.tenants.base = cfg.Tenants.All()
 	}
 	routes := []struct {
 		pattern string
@@ -66,6 +81,13 @@ func New(cfg Config) *API {
 		{"POST " + Prefix + "servers/{id}/cordon", a.setState(pool.Cordoned)},
 		{"POST " + Prefix + "servers/{id}/panic", a.panicServer},
 		{"GET " + Prefix + "meetings", a.listMeetings},
+		{"GET " + Prefix + "tenants", a.listTenants},
+		{"POST " + Prefix + "tenants", a.addTenant},
+		{"GET " + Prefix + "tenants/{name}", a.getTenant},
+		{"PUT " + Prefix + "tenants/{name}", a.updateTenant},
+		{"DELETE " + Prefix + "tenants/{name}", a.removeTenant},
+		{"POST " + Prefix + "tenants/{name}/rotate-secret", a.rotateSecret},
+		{"POST " + Prefix + "tenants/{name}/retire-secrets", a.retireSecrets},
 	}
 	for _, r := range routes {
 		a.mux.HandleFunc(r.pattern, r.fn)

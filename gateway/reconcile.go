@@ -64,6 +64,9 @@ func (g *Gateway) Reconcile(round pool.Round) {
 			continue
 		}
 		t, id := g.tenants.OwnerOf(bbbID)
+		if g.tenants.Get(t.Name) != t {
+			continue // a removed tenant's meeting: nobody's to adopt
+		}
 		if owner, err := g.store.Claim(state.Meeting{Tenant: t.Name, MeetingID: id, ServerID: sids[0]}, ""); err == nil && owner == sids[0] {
 			g.log.Info("adopted a running meeting", "tenant", t.Name, "meetingID", id, "server", sids[0])
 		}

@@ -120,12 +120,21 @@ func (r *Registry) Resolve(host, path string) (*Tenant, string) {
 	return r.def, path
 }
 
+// orphan owns the meetings of tenants no longer configured: nobody's.
+var orphan = &Tenant{Name: "(removed tenant)"}
+
 // OwnerOf returns the tenant a BBB meeting ID belongs to and the tenant's
-// own ID for it.
+// own ID for it. With named tenants configured, an ID that carries a
+// tenant prefix of a name no longer configured (a tenant deleted from
+// tenants.json while its meetings or recordings live on) belongs to no
+// one: it must never fall to the default tenant.
 func (r *Registry) OwnerOf(bbbID string) (*Tenant, string) {
 	if name, id, ok := strings.Cut(bbbID, separator); ok {
 		if t := r.Get(name); t != nil && t != r.def {
 			return t, id
+		}
+		if name != DefaultName && nameRE.MatchString(name) && r.MultiTenant() {
+			return orphan, id
 		}
 	}
 	return r.def, bbbID

@@ -58,11 +58,19 @@ func TestScopeAndOwner(t *testing.T) {
 	if own, local := r.OwnerOf("room1"); own != r.Default() || local != "room1" {
 		t.Fatalf("default meeting owned by %s", own.Name)
 	}
-	if own, _ := r.OwnerOf("nobody~room"); own != r.Default() {
-		t.Fatal("an ID with an unknown tenant's prefix is the default tenant's own")
+	// A tenant deleted from tenants.json leaves meetings and recordings
+	// with its prefix: they must not fall to the default tenant.
+	if own, _ := r.OwnerOf("gone~room"); own == r.Default() || own == nil {
+		t.Fatal("an ID with a removed tenant's prefix belongs to the default tenant")
 	}
-	if !r.Reserved("uni-a~room1") || r.Reserved("a~b") {
-		t.Fatal("Reserved must hold exactly the IDs a named tenant owns")
+	if !r.Reserved("uni-a~room1") || !r.Reserved("gone~room") || r.Reserved("a b~c") {
+		t.Fatal("Reserved must hold the IDs with a tenant prefix")
+	}
+	// Without named tenants nothing is reserved: single-tenant users may
+	// use any ID.
+	single, _ := NewRegistry(Tenant{Secrets: []string{"s"}}, nil)
+	if single.Reserved("a~b") {
+		t.Fatal("a single-tenant setup reserved an ID")
 	}
 	if _, err := a.Scope(strings.Repeat("x", a.MaxIDLength()+1)); err != ErrIDTooLong {
 		t.Fatal("an ID too long for BBB once scoped was accepted")

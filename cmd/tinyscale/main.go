@@ -7,6 +7,7 @@
 //	tinyscale demo       fake BBB servers and tinyscale in front, on loopback
 //	tinyscale servers    list and administer the servers of a running tinyscale
 //	tinyscale meetings   list the meetings of a running tinyscale
+//	tinyscale tenants    list and administer the tenants of a running tinyscale
 //	tinyscale version
 package main
 
@@ -38,7 +39,7 @@ Usage:
   tinyscale help      this text
 
 Environment: TINYSCALE_SECRET (required), PORT (8000), TINYSCALE_SERVERS (servers.json),
-and more in the README. The servers and meetings commands use TINYSCALE_ADMIN_TOKEN and
+and more in the README. The servers, meetings and tenants commands use TINYSCALE_ADMIN_TOKEN and
 TINYSCALE_ADMIN_URL (default http://127.0.0.1:$PORT); see docs/admin.md.
 `
 
@@ -67,6 +68,8 @@ func runCommand(ctx context.Context, args []string) error {
 		return serversCmd(ctx, args, os.Stdin, os.Stdout)
 	case "meetings":
 		return meetingsCmd(ctx, args, os.Stdout)
+	case "tenants":
+		return tenantsCmd(ctx, args, os.Stdin, os.Stdout)
 	case "version", "-version", "--version":
 		fmt.Println("tinyscale", version)
 		return nil

@@ -10,16 +10,17 @@ import (
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
-// reloader reloads servers.json on SIGHUP, without a restart and without
-// dropping a request: the pool's list is swapped in one step, and servers
-// that did not change keep their health, load and reservations (see
-// admin.Fleet.Reload).
+// reloader reloads servers.json and tenants.json on SIGHUP, without a
+// restart and without dropping a request: the pool's list is swapped in
+// one step, and servers that did not change keep their health, load and
+// reservations (see admin.Fleet.Reload); the tenants are swapped with the
+// admin API's changes laid over them (admin.TenantOverlay.Apply).
 type reloader struct {
 	file    string
 	fleet   *admin.Fleet
 	log     *slog.Logger
 	env     *config.Env
-	tenants *tenant.Registry
+	tenants *admin.TenantOverlay
 }
 
 // run reloads on every signal on hup until ctx is done.
@@ -58,19 +59,20 @@ func (r *reloader) reload(ctx context.Context) {
 	}
 }
 
-// reloadTenants reads tenants.json again; an invalid file keeps the
-// tenants there are.
+// reloadTenants reads tenants.json again and lays the tenant changes of
+// the admin API over it, as they are stored now; an invalid file keeps
+// the tenants there are.
 func (r *reloader) reloadTenants() {
 	if r.tenants == nil {
 		return
 	}
 	list, err := tenant.LoadFile(r.env.TenantsFile)
 	if err == nil {
-		err = r.tenants.Replace(list)
+		err = r.tenants.Apply(list)
 	}
 	if err != nil {
-		r.log.Error("reload failed: keeping the current tenants", "error", err)
+		r.log.Error("reload failed: keeping the current tenants", "file", r.env.TenantsFile, "error", err)
 		return
 	}
-	r.log.Info("reload: tenants", "file", r.env.TenantsFile, "tenants", len(list))
+	r.log.Info("reload: tenants", "file", r.env.TenantsFile, "in_file", len(list), "tenants", len(r.tenants.Tenants()))
 }

@@ -95,7 +95,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 
 	m := metrics.New(p)
-	tenants, err := loadTenants(env)
+	tenants, tenantOverlay, err := loadTenants(env, store, log)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	if r, ok := relay.(*callback.Relay); ok {
 		r.OnEnded = gw.MeetingEnded
 	}
-	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Timeout: env.RequestTimeout, Logger: log})
+	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Tenants: tenants, TenantOverlay: tenantOverlay, Timeout: env.RequestTimeout, Logger: log})
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
 	gw.Reconcile(round)
@@ -156,8 +156,9 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		OnRound:    gw.Reconcile,
 	}
 	go poller.Run(pctx)
+	go tenantOverlay.Watch(pctx, tenantSyncInterval)
 	if hup != nil {
-		r := &reloader{file: env.ServersFile, fleet: fleet, log: log, env: env, tenants: tenants}
+		r := &reloader{file: env.ServersFile, fleet: fleet, log: log, env: env, tenants: tenantOverlay}
 		go r.run(pctx, hup)
 	}
 

@@ -1,33 +1,48 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/config"
 	"github.com/tinyscale/tinyscale/metrics"
 	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
+// tenantSyncInterval is how often the stored tenant changes are read for
+// changes made through another instance (Redis): cheap, since every store
+// keeps its documents in memory.
+const tenantSyncInterval = 2 * time.Second
+
 // loadTenants builds the tenant registry: the default tenant with
-// TINYSCALE_SECRET, the tenants of tenants.json, and the global policy.
-func loadTenants(env *config.Env) (*tenant.Registry, error) {
+// TINYSCALE_SECRET, the tenants of tenants.json with the changes made
+// through the admin API laid over them (kept in store), and the global
+// policy. The overlay it returns makes those changes, and lays them over
+// tenants.json again at each reload.
+func loadTenants(env *config.Env, store state.Store, log *slog.Logger) (*tenant.Registry, *admin.TenantOverlay, error) {
 	list, err := tenant.LoadFile(env.TenantsFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	reg, err := tenant.NewRegistry(tenant.Tenant{Secrets: []string{env.Secret}}, list)
+	reg, err := tenant.NewRegistry(tenant.Tenant{Secrets: []string{env.Secret}}, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg.Global = tenant.Policy{
 		CreateDefaults: env.CreateDefaults, CreateOverrides: env.CreateOverrides,
 		JoinDefaults: env.JoinDefaults, JoinOverrides: env.JoinOverrides,
 	}
-	return reg, nil
+	overlay := admin.NewTenantOverlay(reg, store, log)
+	if err := overlay.Apply(list); err != nil {
+		return nil, nil, fmt.Errorf("%s, with the tenant changes made through the admin API: %v", env.TenantsFile, err)
+	}
+	return reg, overlay, nil
 }
 
 // callbacks builds the callback rewriter, relay and deliverer for
