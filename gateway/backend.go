@@ -49,9 +49,15 @@ func (g *Gateway) relay(w http.ResponseWriter, c *call, res *bbb.Response) *bbb.
 		c.fail(w, bbb.ErrBackend)
 		return nil
 	}
-	c.result = result(reply)
-	bbb.WriteXML(w, c.unscope(g.restore(res.Body)))
+	g.writeReply(w, c, res.Body, reply)
 	return reply
+}
+
+// writeReply passes a backend's answer, already parsed, to the client:
+// with the integration's own callback URLs and meeting ID shown.
+func (g *Gateway) writeReply(w http.ResponseWriter, c *call, body []byte, reply *bbb.Reply) {
+	c.result = result(reply)
+	bbb.WriteXML(w, c.unscope(g.restore(body)))
 }
 
 // restore shows integrations their own callback URLs where an answer

@@ -39,6 +39,25 @@ func (g *Gateway) fanout(ctx context.Context, servers []*pool.Server, c *call, q
 
 func (c *call) sameQuery(*pool.Server) string { return c.query }
 
+// eachItem calls each for every list item of the answers that are BBB
+// SUCCESS documents, with the server that sent it. A server that failed,
+// timed out or answered anything else is left out: one bad server never
+// fails the whole answer.
+func eachItem(answers []answer, spec *bbb.ListSpec, each func(*pool.Server, bbb.Item)) {
+	for _, a := range answers {
+		if a.err != nil || a.res.Status != http.StatusOK {
+			continue
+		}
+		reply, err := bbb.ParseReply(a.res.Body, spec)
+		if err != nil || !reply.OK() {
+			continue
+		}
+		for _, it := range reply.Items {
+			each(a.server, it)
+		}
+	}
+}
+
 // getMeetings asks every available server and splices their <meeting>
 // elements together untouched. A server that fails or is late is left out;
 // with none at all the answer is BBB's noMeetings form.
@@ -67,20 +86,11 @@ func (g *Gateway) hooksAllowed(w http.ResponseWriter, c *call) bool {
 func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKey, emptyMsg string) {
 	spec := &bbb.ListSpec{List: list, Item: item, Fields: []string{"meetingID"}}
 	var items [][]byte
-	for _, a := range g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery) {
-		if a.err != nil || a.res.Status != http.StatusOK {
-			continue
+	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery), spec, func(_ *pool.Server, it bbb.Item) {
+		if raw, ok := g.ownItem(c, it.Raw, it.Fields[0]); ok {
+			items = append(items, raw)
 		}
-		reply, err := bbb.ParseReply(a.res.Body, spec)
-		if err != nil || !reply.OK() {
-			continue
-		}
-		for _, it := range reply.Items {
-			if raw, ok := g.ownItem(c, it.Raw, it.Fields[0]); ok {
-				items = append(items, raw)
-			}
-		}
-	}
+	})
 	c.result = bbb.Success
 	bbb.WriteXML(w, g.restore(bbb.ListXML(list, items, emptyKey, emptyMsg, nil)))
 }

@@ -206,15 +206,7 @@ func (g *Gateway) joinError(w http.ResponseWriter, c *call, redirect bool, e *bb
 // end ends the meeting on its server and forgets the placement once BBB
 // confirms, or once BBB says it does not know the meeting.
 func (g *Gateway) end(w http.ResponseWriter, c *call) {
-	if !g.meetingParam(w, c) {
-		return
-	}
-	s := g.owner(c)
-	if s == nil {
-		c.fail(w, bbb.ErrMeetingNotFound)
-		return
-	}
-	reply := g.proxy(w, c, s)
+	s, reply := g.proxyToOwner(w, c)
 	if reply != nil && (reply.OK() || reply.MessageKey == "notFound") {
 		g.store.Release(c.tenant.Name, c.meetingID, s.ID)
 	}
@@ -236,25 +228,37 @@ func (g *Gateway) isMeetingRunning(w http.ResponseWriter, c *call) {
 		return
 	}
 	res, err := g.forward(c.r.Context(), s, c, c.query)
-	if err != nil || parseBackend(res) == nil {
+	if err != nil {
 		notRunning()
 		return
 	}
-	g.relay(w, c, res)
+	reply := parseBackend(res)
+	if reply == nil {
+		notRunning()
+		return
+	}
+	g.writeReply(w, c, res.Body, reply)
 }
 
 // meetingCall proxies getMeetingInfo, insertDocument and sendChatMessage to
 // the meeting's server; an unknown meeting is BBB's notFound.
 func (g *Gateway) meetingCall(w http.ResponseWriter, c *call) {
+	g.proxyToOwner(w, c)
+}
+
+// proxyToOwner sends a meeting call to the meeting's server and relays the
+// answer; an unknown meeting is BBB's notFound. It returns the server and
+// its answer, nil when there was none.
+func (g *Gateway) proxyToOwner(w http.ResponseWriter, c *call) (*pool.Server, *bbb.Reply) {
 	if !g.meetingParam(w, c) {
-		return
+		return nil, nil
 	}
 	s := g.owner(c)
 	if s == nil {
 		c.fail(w, bbb.ErrMeetingNotFound)
-		return
+		return nil, nil
 	}
-	g.proxy(w, c, s)
+	return s, g.proxy(w, c, s)
 }
 
 // proxy forwards c to s unchanged and relays the answer.

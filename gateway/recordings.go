@@ -42,23 +42,14 @@ func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
 		servers = nil // every meetingID asked for is another tenant's: nothing to find
 	}
 	answers := g.fanout(c.r.Context(), servers, c, func(*pool.Server) string { return query })
-	for _, a := range answers {
-		if a.err != nil || a.res.Status != http.StatusOK {
-			continue
+	eachItem(answers, spec, func(s *pool.Server, it bbb.Item) {
+		if id := it.Fields[0]; id != "" {
+			g.store.SetRecordingOwner(id, s.ID)
 		}
-		reply, err := bbb.ParseReply(a.res.Body, spec)
-		if err != nil || !reply.OK() {
-			continue
+		if raw, ok := g.ownItem(c, it.Raw, it.Fields[2]); ok {
+			recs = append(recs, rec{raw, bbb.Int(it.Fields[1])})
 		}
-		for _, it := range reply.Items {
-			if id := it.Fields[0]; id != "" {
-				g.store.SetRecordingOwner(id, a.server.ID)
-			}
-			if raw, ok := g.ownItem(c, it.Raw, it.Fields[2]); ok {
-				recs = append(recs, rec{raw, bbb.Int(it.Fields[1])})
-			}
-		}
-	}
+	})
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].start < recs[j].start })
 	total := len(recs)
 	var extra []byte
@@ -234,21 +225,12 @@ func (g *Gateway) ownRecordings(c *call, ids []string) []string {
 	probe := &call{name: bbb.CallGetRecordings, r: c.r, tenant: c.tenant}
 	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "meetingID"}}
 	mine := map[string]bool{}
-	for _, a := range g.fanout(c.r.Context(), g.pool.Routable(), probe, func(*pool.Server) string { return q }) {
-		if a.err != nil || a.res.Status != http.StatusOK {
-			continue
+	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), probe, func(*pool.Server) string { return q }), spec, func(s *pool.Server, it bbb.Item) {
+		g.store.SetRecordingOwner(it.Fields[0], s.ID)
+		if owner, _ := g.tenants.OwnerOf(it.Fields[1]); owner == c.tenant {
+			mine[it.Fields[0]] = true
 		}
-		reply, err := bbb.ParseReply(a.res.Body, spec)
-		if err != nil || !reply.OK() {
-			continue
-		}
-		for _, it := range reply.Items {
-			g.store.SetRecordingOwner(it.Fields[0], a.server.ID)
-			if owner, _ := g.tenants.OwnerOf(it.Fields[1]); owner == c.tenant {
-				mine[it.Fields[0]] = true
-			}
-		}
-	}
+	})
 	var out []string
 	for _, id := range ids {
 		if mine[id] {
