@@ -13,10 +13,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Algorithm is a checksum hash function BBB accepts. Values combine with |
@@ -96,41 +96,58 @@ func algorithmForLength(n int) Algorithm {
 	return 0
 }
 
-var hashPools = map[Algorithm]*sync.Pool{
-	SHA1:   {New: func() any { return sha1.New() }},
-	SHA256: {New: func() any { return sha256.New() }},
-	SHA384: {New: func() any { return sha512.New384() }},
-	SHA512: {New: func() any { return sha512.New() }},
-}
+// inputPool holds buffers for call+query+secret, so that hashing a request
+// allocates nothing: checksums are computed on every API call.
+var inputPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
-// sum computes H(call + query + secret) into dst (hex, lower case) and returns it.
+// maxPooledInput keeps one huge query (a 200 KB userdata) from pinning a
+// huge buffer in the pool.
+const maxPooledInput = 64 << 10
+
+// sum appends the lower-case hex of H(call + query + secret) to dst and
+// returns it.
 func sum(dst []byte, alg Algorithm, call, query, secret string) []byte {
-	p := hashPools[alg]
-	h := p.Get().(hash.Hash)
-	h.Reset()
-	h.Write([]byte(call))
-	h.Write([]byte(query))
-	h.Write([]byte(secret))
-	var raw [sha512.Size]byte
-	out := h.Sum(raw[:0])
-	p.Put(h)
-	n := hex.EncodedLen(len(out))
-	if cap(dst) < n {
-		dst = make([]byte, n)
+	bp := inputPool.Get().(*[]byte)
+	in := append(append(append((*bp)[:0], call...), query...), secret...)
+	var digest [sha512.Size]byte
+	var d []byte
+	switch alg {
+	case SHA1:
+		s := sha1.Sum(in)
+		d = digest[:copy(digest[:], s[:])]
+	case SHA256:
+		s := sha256.Sum256(in)
+		d = digest[:copy(digest[:], s[:])]
+	case SHA384:
+		s := sha512.Sum384(in)
+		d = digest[:copy(digest[:], s[:])]
+	default:
+		s := sha512.Sum512(in)
+		d = digest[:copy(digest[:], s[:])]
 	}
-	dst = dst[:n]
-	hex.Encode(dst, out)
-	return dst
+	if cap(in) <= maxPooledInput {
+		*bp = in[:0]
+		inputPool.Put(bp)
+	}
+	return hex.AppendEncode(dst, d)
 }
 
 // Checksum returns the lower-case hex checksum of call+query+secret with alg,
 // where query is the raw query string without its checksum parameter.
 // alg must be exactly one algorithm.
 func Checksum(alg Algorithm, call, query, secret string) string {
-	if hashPools[alg] == nil {
-		panic("bbb: Checksum needs exactly one algorithm, got " + alg.String())
+	return string(sum(make([]byte, 0, hexLen(alg)), alg, call, query, secret))
+}
+
+// hexLen is the length of alg's checksum; it panics for anything but
+// exactly one algorithm, a programming error.
+func hexLen(alg Algorithm) int {
+	for _, n := range algorithmNames {
+		if n.alg == alg {
+			return n.hex
+		}
 	}
-	return string(sum(nil, alg, call, query, secret))
+	panic("bbb: a checksum needs exactly one algorithm, got " + alg.String())
 }
 
 // Errors from Verify. Both are answered with messageKey checksumError.
@@ -152,10 +169,40 @@ func SplitChecksum(raw string) (query, checksum string) {
 	if !found {
 		return raw, ""
 	}
-	q := strings.ReplaceAll(raw, "&checksum="+checksum, "")
-	q = strings.ReplaceAll(q, "checksum="+checksum+"&", "")
-	q = strings.ReplaceAll(q, "checksum="+checksum, "")
+	q := removeAll(raw, "&checksum=", checksum, "")
+	q = removeAll(q, "checksum=", checksum, "&")
+	q = removeAll(q, "checksum=", checksum, "")
 	return q, checksum
+}
+
+// removeAll returns s without every occurrence of pre+mid+post, left to
+// right and not overlapping, as Java's String.replace(pattern, "") does,
+// without building the pattern: this runs on every request.
+func removeAll(s, pre, mid, post string) string {
+	n := len(pre) + len(mid) + len(post)
+	var b strings.Builder
+	last := 0
+	for i := 0; i+n <= len(s); {
+		j := strings.Index(s[i:], pre)
+		if j < 0 {
+			break
+		}
+		j += i
+		if j+n <= len(s) && s[j+len(pre):j+len(pre)+len(mid)] == mid && s[j+len(pre)+len(mid):j+n] == post {
+			if last == 0 {
+				b.Grow(len(s) - n)
+			}
+			b.WriteString(s[last:j])
+			last, i = j+n, j+n
+			continue
+		}
+		i = j + 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // Verify checks the checksum of a request for call whose raw query string is
@@ -192,6 +239,9 @@ func VerifySplit(call, query, cs string, allowed Algorithm, secrets ...string) e
 	}
 	var buf [128]byte
 	ok := 0
+	if len(g) == 0 {
+		return ErrChecksumMismatch
+	}
 	for _, s := range secrets {
 		if s == "" {
 			continue // an empty secret is public: BBB would disable checks, tinyscale never does
@@ -208,11 +258,21 @@ func VerifySplit(call, query, cs string, allowed Algorithm, secrets ...string) e
 // Sign returns query with a checksum parameter for call and secret appended,
 // ready to be sent to a BBB server.
 func Sign(alg Algorithm, call, query, secret string) string {
-	cs := Checksum(alg, call, query, secret)
-	if query == "" {
-		return "checksum=" + cs
+	return SignedURL("", call, query, secret, alg)[len("/")+len(call)+len("?"):]
+}
+
+// SignedURL returns base + "/" + call + "?" + the signed query, built in
+// one allocation: it is what every join redirect and backend call needs.
+func SignedURL(base, call, query, secret string, alg Algorithm) string {
+	n := len(base) + 1 + len(call) + 1 + len(query) + len("&checksum=") + hexLen(alg)
+	b := make([]byte, 0, n)
+	b = append(append(append(append(b, base...), '/'), call...), '?')
+	if query != "" {
+		b = append(append(b, query...), '&')
 	}
-	return query + "&checksum=" + cs
+	b = append(b, "checksum="...)
+	b = sum(b, alg, call, query, secret)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // FormQuery rebuilds the query string BBB 2.4–2.7 hashed for a POST whose

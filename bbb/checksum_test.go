@@ -404,7 +404,7 @@ func TestChecksumPanicsOnlyForNonSingle(t *testing.T) {
 					t.Errorf("Checksum(%d) did not panic", a)
 					return
 				}
-				if s, ok := r.(string); !ok || !strings.HasPrefix(s, "bbb: Checksum needs exactly one algorithm") {
+				if s, ok := r.(string); !ok || !strings.HasPrefix(s, "bbb: a checksum needs exactly one algorithm") {
 					t.Errorf("Checksum(%d) panic value %v", a, r)
 				}
 			}()
@@ -477,6 +477,23 @@ func TestJavaURLEncodeAllBytes(t *testing.T) {
 		// Whatever Java encodes, Go decodes back.
 		if d, err := url.QueryUnescape(got); err != nil || d != s {
 			t.Errorf("QueryUnescape(%q) = %q, %v", got, d, err)
+		}
+	}
+}
+
+// TestRemoveAllIsJavaReplace compares removeAll with strings.ReplaceAll of
+// the built pattern, which is what BBB's Java code does.
+func TestRemoveAllIsJavaReplace(t *testing.T) {
+	for _, s := range []string{
+		"", "checksum=ab", "a=1&checksum=ab", "checksum=ab&a=1", "a=1&checksum=ab&b=2",
+		"checksum=abchecksum=ab", "&checksum=ab&checksum=ab", "checksum=a", "checksum=abc&checksum=ab",
+		"x&checksum=ab", "checksum=checksum=ab&",
+	} {
+		for _, p := range [][2]string{{"&checksum=", ""}, {"checksum=", "&"}, {"checksum=", ""}} {
+			want := strings.ReplaceAll(s, p[0]+"ab"+p[1], "")
+			if got := removeAll(s, p[0], "ab", p[1]); got != want {
+				t.Errorf("removeAll(%q, %q, ab, %q) = %q, want %q", s, p[0], p[1], got, want)
+			}
 		}
 	}
 }

@@ -76,7 +76,7 @@ func (c *Client) alg() Algorithm {
 
 // URL returns the signed URL of call with the raw query (without checksum).
 func (c *Client) URL(call, query string) string {
-	return c.Base + "/" + call + "?" + Sign(c.alg(), call, query, c.Secret)
+	return SignedURL(c.Base, call, query, c.Secret, c.alg())
 }
 
 // Get calls call with query by GET.
