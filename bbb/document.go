@@ -2,10 +2,9 @@ package bbb
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
-	"io"
 	"strconv"
+	"strings"
 )
 
 // Reply is what tinyscale needs to know of a BBB XML answer: the return
@@ -55,6 +54,16 @@ type ListSpec struct {
 	Fields     []string
 }
 
+// nested reports whether a field names a grandchild.
+func (l *ListSpec) nested() bool {
+	for _, f := range l.Fields {
+		if strings.Contains(f, "/") {
+			return true
+		}
+	}
+	return false
+}
+
 func (l *ListSpec) field(name string) int {
 	for i, f := range l.Fields {
 		if f == name {
@@ -72,96 +81,117 @@ var ErrNotBBB = errors.New("not a BBB API response")
 // The document must be well-formed: a backend sending an HTML error page or
 // cut-off XML gets an error, never a guess.
 func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
-	d := xml.NewDecoder(bytes.NewReader(body))
+	sc := &scanner{b: bytes.TrimPrefix(body, []byte("\ufeff"))}
+	base := len(body) - len(sc.b) // offsets below are into sc.b; items are slices of body
 	r := &Reply{}
-	depth := 0
+	nested := list != nil && list.nested()
 	var (
+		stack     [][]byte // open elements, to match end tags
 		inList    bool
-		itemStart int64
+		itemStart int
 		item      *Item
-		fieldIdx  = -1   // plain field being read, at depth 4
-		subIdx    = -1   // "parent/child" field being read, at depth 5
-		parent    string // name of the item's child being read
+		fieldIdx  = -1 // plain field being read, at depth 4
+		subIdx    = -1 // "parent/child" field being read, at depth 5
+		parent    []byte
 		text, sub []byte
-		topName   string
+		topName   []byte
 		sawRoot   bool
 	)
 	for {
-		off := d.InputOffset()
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
+		off := sc.pos
+		k, name, data, selfClose, err := sc.next()
 		if err != nil {
 			return nil, ErrNotBBB
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		if k == tokEOF {
+			if len(stack) > 0 {
+				return nil, ErrNotBBB // cut off
+			}
+			break
+		}
+		depth := len(stack)
+		switch k {
+		case tokText, tokCDATA:
+			if depth == 0 {
+				if k == tokCDATA || len(bytes.TrimSpace(data)) > 0 {
+					return nil, ErrNotBBB // text outside the root element
+				}
+				continue
+			}
+			add := appendText
+			if k == tokCDATA {
+				add = appendLiteral
+			}
+			if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
+				text = add(text, data)
+			}
+			if depth >= 5 && subIdx >= 0 {
+				sub = add(sub, data)
+			}
+			continue
+		case tokStart:
+			stack = append(stack, name)
 			depth++
-			name := t.Name.Local
 			switch {
 			case depth == 1:
-				if name != "response" || sawRoot {
+				if string(name) != "response" || sawRoot {
 					return nil, ErrNotBBB
 				}
 				sawRoot = true
 			case depth == 2:
 				topName, text = name, text[:0]
-				if list != nil && name == list.List {
+				if list != nil && string(name) == list.List {
 					inList = true
 					r.HasList = true
 				}
-			case depth == 3 && inList && name == list.Item:
+			case depth == 3 && inList && string(name) == list.Item:
 				itemStart = off
 				item = &Item{Fields: make([]string, len(list.Fields))}
 			case depth == 4 && item != nil:
 				parent = name
-				fieldIdx = list.field(name)
+				fieldIdx = list.field(string(name))
 				text = text[:0]
-			case depth == 5 && item != nil:
-				subIdx = list.field(parent + "/" + name)
+			case depth == 5 && item != nil && nested:
+				subIdx = list.field(string(parent) + "/" + string(name))
 				sub = sub[:0]
 			}
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(bytes.TrimPrefix(t, []byte("\ufeff")))) > 0 {
-				return nil, ErrNotBBB // text outside the root element
+			if !selfClose {
+				continue
 			}
-			if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
-				text = append(text, t...)
+		case tokEnd:
+			if depth == 0 || !bytes.Equal(stack[depth-1], name) {
+				return nil, ErrNotBBB // not well-formed
 			}
-			if depth >= 5 && subIdx >= 0 {
-				sub = append(sub, t...)
-			}
-		case xml.EndElement:
-			switch {
-			case depth == 2:
-				switch topName {
-				case "returncode":
-					r.ReturnCode = string(bytes.TrimSpace(text))
-				case "messageKey":
-					r.MessageKey = string(bytes.TrimSpace(text))
-				case "message":
-					r.Message = string(bytes.TrimSpace(text))
-				default:
-					if !inList {
-						r.top = append(r.top, field{topName, string(bytes.TrimSpace(text))})
-					}
-				}
-				inList = false
-				text = text[:0]
-			case depth == 3 && item != nil:
-				item.Raw = body[itemStart:d.InputOffset()]
-				r.Items = append(r.Items, *item)
-				item = nil
-			case depth == 4 && item != nil && fieldIdx >= 0:
-				item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
-				fieldIdx = -1
-			case depth == 5 && item != nil && subIdx >= 0:
-				item.Fields[subIdx] = string(bytes.TrimSpace(sub))
-				subIdx = -1
-			}
-			depth--
 		}
+		// The end of the element on top of the stack: "</name>" or "<name/>".
+		switch {
+		case depth == 2:
+			switch string(topName) {
+			case "returncode":
+				r.ReturnCode = string(bytes.TrimSpace(text))
+			case "messageKey":
+				r.MessageKey = string(bytes.TrimSpace(text))
+			case "message":
+				r.Message = string(bytes.TrimSpace(text))
+			default:
+				if !inList {
+					r.top = append(r.top, field{string(topName), string(bytes.TrimSpace(text))})
+				}
+			}
+			inList = false
+			text = text[:0]
+		case depth == 3 && item != nil:
+			item.Raw = body[base+itemStart : base+sc.pos]
+			r.Items = append(r.Items, *item)
+			item = nil
+		case depth == 4 && item != nil && fieldIdx >= 0:
+			item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
+			fieldIdx = -1
+		case depth == 5 && item != nil && subIdx >= 0:
+			item.Fields[subIdx] = string(bytes.TrimSpace(sub))
+			subIdx = -1
+		}
+		stack = stack[:depth-1]
 	}
 	if !sawRoot || r.ReturnCode == "" {
 		return nil, ErrNotBBB

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
@@ -33,6 +34,7 @@ func (g *Gateway) Reconcile(round pool.Round) {
 		}
 	}
 	placed := map[string]bool{}
+	var ended []state.Meeting
 	for _, m := range g.store.Meetings() {
 		t := g.tenants.Get(m.Tenant)
 		if t == nil {
@@ -55,10 +57,10 @@ func (g *Gateway) Reconcile(round pool.Round) {
 		}
 		if ownerAnswered && !slices.Contains(running, m.ServerID) &&
 			m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started) {
-			g.store.Release(m.Tenant, m.MeetingID, m.ServerID)
-			g.log.Debug("meeting ended", "tenant", m.Tenant, "meetingID", m.MeetingID, "server", m.ServerID)
+			ended = append(ended, m)
 		}
 	}
+	var adopt []state.Meeting
 	for bbbID, sids := range where {
 		if placed[bbbID] || len(sids) != 1 {
 			continue
@@ -67,11 +69,45 @@ func (g *Gateway) Reconcile(round pool.Round) {
 		if g.tenants.Get(t.Name) != t {
 			continue // a removed tenant's meeting: nobody's to adopt
 		}
-		if owner, err := g.store.Claim(state.Meeting{Tenant: t.Name, MeetingID: id, ServerID: sids[0]}, ""); err == nil && owner == sids[0] {
-			g.log.Info("adopted a running meeting", "tenant", t.Name, "meetingID", id, "server", sids[0])
-		}
+		adopt = append(adopt, state.Meeting{Tenant: t.Name, MeetingID: id, ServerID: sids[0]})
 	}
+	// Many writes at once share the durable store's commits: a restart in
+	// front of 10,000 running meetings adopts them in a fraction of a
+	// second instead of one fsync after another.
+	parallel(ended, func(m state.Meeting) {
+		g.store.Release(m.Tenant, m.MeetingID, m.ServerID)
+		g.log.Debug("meeting ended", "tenant", m.Tenant, "meetingID", m.MeetingID, "server", m.ServerID)
+	})
+	parallel(adopt, func(m state.Meeting) {
+		if owner, err := g.store.Claim(m, ""); err == nil && owner == m.ServerID {
+			g.log.Info("adopted a running meeting", "tenant", m.Tenant, "meetingID", m.MeetingID, "server", m.ServerID)
+		}
+	})
 	g.creates.prune(round.Started)
+}
+
+// reconcileWorkers bounds the store writes a reconcile makes at once.
+const reconcileWorkers = 64
+
+// parallel runs fn on every item with at most reconcileWorkers at once,
+// and returns when all are done.
+func parallel[T any](items []T, fn func(T)) {
+	work := make(chan T)
+	var wg sync.WaitGroup
+	for range min(reconcileWorkers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				fn(it)
+			}
+		}()
+	}
+	for _, it := range items {
+		work <- it
+	}
+	close(work)
+	wg.Wait()
 }
 
 // Conflicts counts the meetings found running on another server than

@@ -51,7 +51,9 @@ type Store interface {
 	Meetings() []Meeting
 	// RecordingOwner returns the server holding a recording.
 	RecordingOwner(recordID string) (serverID string, ok bool)
-	// SetRecordingOwner remembers where a recording lives.
+	// SetRecordingOwner remembers where a recording lives. It is a routing
+	// hint (an unknown recording is asked of every server), so a store may
+	// make it durable a little later, off the request path.
 	SetRecordingOwner(recordID, serverID string) error
 	// LoadDoc returns a small named document (the admin overlay, say), nil
 	// if there is none.

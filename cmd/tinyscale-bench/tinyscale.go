@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbbfake"
+)
+
+// benchSecret is TINYSCALE_SECRET of the tinyscale under test.
+const benchSecret = "tinyscale-bench-0f6c3e2a9b7d4c1e8a5f"
+
+// readyWait bounds tinyscale's startup: it checks every server first.
+const readyWait = 60 * time.Second
+
+// tinyscaleProc is the tinyscale binary running in front of fake servers.
+type tinyscaleProc struct {
+	*child
+	addr string // host:port
+	dir  string // holds servers.json
+}
+
+// apiURL returns the URL of a call on tinyscale, without a query.
+func (t *tinyscaleProc) apiURL(call string) string {
+	return "http://" + t.addr + bbbfake.APIPath + "/" + call
+}
+
+// startTinyscale writes a servers.json listing fakes and starts bin with
+// it, listening on a free loopback port, logging errors only, with env
+// ("KEY=value") added. It returns once /readyz answers 200, that is once
+// every server was checked and at least one is available.
+func startTinyscale(ctx context.Context, bin string, fakes []*bbbfake.Server, env ...string) (*tinyscaleProc, error) {
+	dir, err := os.MkdirTemp("", "tinyscale-bench-")
+	if err != nil {
+		return nil, err
+	}
+	type entry struct {
+		ID     string `json:"id"`
+		Host   string `json:"host"`
+		Secret string `json:"secret"`
+	}
+	list := make([]entry, len(fakes))
+	for i, f := range fakes {
+		list[i] = entry{ID: "fake-" + itoa(i), Host: f.URL(), Secret: f.Secret()}
+	}
+	data, _ := json.Marshal(list)
+	servers := filepath.Join(dir, "servers.json")
+	if err := os.WriteFile(servers, data, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = cleanEnv(append([]string{
+		"TINYSCALE_SECRET=" + benchSecret,
+		"TINYSCALE_LISTEN=" + addr,
+		"TINYSCALE_SERVERS=" + servers,
+		"TINYSCALE_LOG_LEVEL=error",
+	}, env...)...)
+	c, err := startChild("tinyscale", cmd)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	t := &tinyscaleProc{child: c, addr: addr, dir: dir}
+	if err := t.waitReady(ctx); err != nil {
+		t.stop()
+		return nil, err
+	}
+	return t, nil
+}
+
+// waitReady polls /readyz until it answers 200.
+func (t *tinyscaleProc) waitReady(ctx context.Context) error {
+	hc := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(readyWait)
+	for time.Now().Before(deadline) {
+		if err := t.exited(); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res, err := hc.Get("http://" + t.addr + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("tinyscale not ready after %v: %s", readyWait, t.output.String())
+}
+
+// stop ends the process and removes its directory.
+func (t *tinyscaleProc) stop() {
+	t.child.stop()
+	os.RemoveAll(t.dir)
+}
+
+// createTargets returns signed creates on tinyscale for the meetings
+// prefix-0 ... prefix-(n-1).
+func (t *tinyscaleProc) createTargets(prefix string, n int) []string {
+	urls := make([]string, n)
+	for i := range urls {
+		urls[i] = tsURL(t, "create", createQuery(prefix+"-"+itoa(i)))
+	}
+	return urls
+}
+
+// createMeetings creates the meetings prefix-0 ... prefix-(n-1) through
+// tinyscale, workers at a time, and fails if any create does.
+func (t *tinyscaleProc) createMeetings(ctx context.Context, prefix string, n, workers int) (*tally, error) {
+	var tl tally
+	a := attack{name: "create " + prefix, targets: getTargets(t.createTargets(prefix, n)), workers: workers, hits: n, ok: isSuccess}
+	if err := a.run(ctx, &tl); err != nil {
+		return nil, err
+	}
+	if tl.errors > 0 {
+		return nil, fmt.Errorf("creating %d meetings through tinyscale: %d failed, the first: %s", n, tl.errors, tl.firstError)
+	}
+	return &tl, nil
+}
