@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/bbbfake"
@@ -168,5 +169,28 @@ func TestPollAdoptsAndForgets(t *testing.T) {
 	c.poll()
 	if _, ok := c.store.Lookup("default", "adopted"); ok {
 		t.Fatal("placement kept after the meeting ended")
+	}
+}
+
+func TestPlacementsOfVanishedServersExpire(t *testing.T) {
+	c := newCluster(t, 2)
+	gone := c.create("orphan")
+	stay := c.create("kept")
+	if gone == stay {
+		t.Skip("both meetings on one server")
+	}
+	gone.Close()
+	old := time.Now().Add(-gateway.PlacementExpiry - time.Hour)
+	for _, id := range []string{"orphan", "kept"} {
+		m, _ := c.store.Get("default", id)
+		m.CreatedAt = old
+		c.store.Put(m)
+	}
+	c.poll()
+	if _, ok := c.store.Lookup("default", "orphan"); ok {
+		t.Error("a week-old placement on a server that no longer answers was kept")
+	}
+	if _, ok := c.store.Lookup("default", "kept"); !ok {
+		t.Error("a long meeting on a live server was dropped")
 	}
 }

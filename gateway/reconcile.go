@@ -3,6 +3,7 @@ package gateway
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
@@ -55,8 +56,13 @@ func (g *Gateway) Reconcile(round pool.Round) {
 					"tenant", m.Tenant, "meetingID", m.MeetingID, "placed", m.ServerID, "running", sid)
 			}
 		}
-		if ownerAnswered && !slices.Contains(running, m.ServerID) &&
-			m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started) {
+		switch {
+		case ownerAnswered && !slices.Contains(running, m.ServerID) &&
+			m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started):
+			ended = append(ended, m)
+		case !ownerAnswered && round.Started.Sub(m.CreatedAt) > PlacementExpiry:
+			// The safety expiry: a server removed or dead for good never
+			// says its meetings ended.
 			ended = append(ended, m)
 		}
 	}
@@ -85,6 +91,11 @@ func (g *Gateway) Reconcile(round pool.Round) {
 	})
 	g.creates.prune(round.Started)
 }
+
+// PlacementExpiry is how long a placement outlives a server that no longer
+// answers polls. A server that answers keeps its running meetings placed
+// however long they run.
+const PlacementExpiry = 7 * 24 * time.Hour
 
 // reconcileWorkers bounds the store writes a reconcile makes at once.
 const reconcileWorkers = 64
