@@ -167,4 +167,3 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	}
 	return seeds
 }
-
