@@ -1,8 +1,8 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -83,7 +83,11 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 	var verifyErr error
 	verified := false
 	if r.Method == http.MethodPost && r.Body != nil {
-		body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBody))
+		if r.ContentLength > g.cfg.MaxBody {
+			// Refused before reading a byte: a 50 MB upload costs nothing.
+			return bbb.ErrTooLarge, http.StatusRequestEntityTooLarge
+		}
+		body, err := readBody(r, g.cfg.MaxBody)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -178,6 +182,18 @@ func (c *call) unscope(body []byte) []byte {
 // errTooManyFailures answers a blocked client: still BBB's checksumError,
 // which every integration handles, with a text that says why.
 var errTooManyFailures = &bbb.Error{Key: "checksumError", Message: "Too many failed checksums from this address; try again later."}
+
+// readBody reads a request body of at most limit bytes into a buffer of
+// its announced size, instead of growing one by doubling.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	size := r.ContentLength
+	if size < 0 || size > limit {
+		size = 512
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+1)) // +1: EOF is seen without a regrow
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, limit))
+	return buf.Bytes(), err
+}
 
 func (g *Gateway) verify(c *call, q, cs string) error {
 	return bbb.VerifySplit(c.name, q, cs, g.cfg.Algorithms, c.tenant.Secrets...)
