@@ -18,8 +18,10 @@ import (
 // Relay is the HTTP handler of the callback endpoints under PathPrefix.
 type Relay struct {
 	Signer *Signer
-	// ClientSecret returns the secret the tenant's integration knows.
-	ClientSecret func(tenant string) string
+	// ClientSecret returns the secret the tenant's integration knows, and
+	// false for a tenant no longer configured: its callbacks are dropped,
+	// never signed with another tenant's secret.
+	ClientSecret func(tenant string) (string, bool)
 	// ServerSecret returns a backend's secret, false for an unknown server.
 	ServerSecret func(serverID string) (string, bool)
 	// OnEnded, if set, is told that a meeting ended (tinyscale's own
@@ -94,7 +96,11 @@ func (r *Relay) recording(w http.ResponseWriter, req *http.Request, t Target) {
 	if scoped(t) {
 		cl["meeting_id"] = t.MeetingID
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, cl).SignedString([]byte(r.ClientSecret(t.Tenant)))
+	secret, ok := r.clientSecret(w, t)
+	if !ok {
+		return
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS256, cl).SignedString([]byte(secret))
 	if err != nil {
 		http.Error(w, "signing failed", http.StatusInternalServerError)
 		return
@@ -134,7 +140,11 @@ func (r *Relay) analytics(w http.ResponseWriter, req *http.Request, t Target) {
 			}
 		}
 	}
-	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS512, cl).SignedString([]byte(r.ClientSecret(t.Tenant)))
+	secret, ok := r.clientSecret(w, t)
+	if !ok {
+		return
+	}
+	signed, err := jwt.NewWithClaims(jwt.SigningMethodHS512, cl).SignedString([]byte(secret))
 	if err != nil {
 		http.Error(w, "signing failed", http.StatusInternalServerError)
 		return
@@ -149,6 +159,17 @@ func (r *Relay) analytics(w http.ResponseWriter, req *http.Request, t Target) {
 		"User-Agent":    {"BigBlueButton Analytics Callback"},
 	}})
 	w.WriteHeader(http.StatusOK)
+}
+
+// clientSecret returns the secret to sign t's callback with; for a tenant
+// that is gone it answers 410, which tells BBB to stop retrying.
+func (r *Relay) clientSecret(w http.ResponseWriter, t Target) (string, bool) {
+	secret, ok := r.ClientSecret(t.Tenant)
+	if !ok {
+		r.Log.Warn("callback dropped: its tenant is no longer configured", "kind", string(t.Kind), "tenant", t.Tenant)
+		http.Error(w, "tenant gone", http.StatusGone)
+	}
+	return secret, ok
 }
 
 // verify checks a backend's JWT with the secret of the server the token

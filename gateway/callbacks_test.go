@@ -79,7 +79,15 @@ func withCallbacks(c *cluster) *callback.Deliverer {
 	c.t.Cleanup(d.Close)
 	c.other = &callback.Relay{
 		Signer:       signer,
-		ClientSecret: func(string) string { return testSecret },
+		ClientSecret: func(name string) (string, bool) {
+			if c.cfg.Tenants != nil {
+				if t := c.cfg.Tenants.Get(name); t != nil {
+					return t.Secrets[0], true
+				}
+				return "", false
+			}
+			return testSecret, name == "default"
+		},
 		ServerSecret: func(id string) (string, bool) {
 			if s := c.pool.Get(id); s != nil {
 				return s.Client.Secret, true
@@ -261,4 +269,35 @@ func verifyJWT(t *testing.T, tok, alg string) jwt.MapClaims {
 func recordingOf(m bbbfake.MeetingInfo) bbbfake.Recording {
 	return bbbfake.Recording{RecordID: m.InternalID, MeetingID: m.MeetingID, Name: m.Name, Published: true,
 		StartTime: m.CreateTime, EndTime: m.CreateTime + 1000, Metadata: m.Metadata}
+}
+
+// TestTenantCallbacks checks that a tenant's integration gets its
+// callbacks under its own meeting ID, signed with its own secret.
+func TestTenantCallbacks(t *testing.T) {
+	c := tenantCluster(t, 1, uniA)
+	withCallbacks(c)
+	lms := newIntegration(t)
+	a := client{c: c, secret: "uni-a-secret-1", host: "bbb.uni-a.example"}
+	r := a.call("create", url.Values{"meetingID": {"course-7"}, "name": {"Course"},
+		"meta_endCallbackUrl":          {lms.srv.URL + "/ended"},
+		"meta_bbb-recording-ready-url": {lms.srv.URL + "/ready"}})
+	wantKey(t, r, bbb.Success, "")
+	f := c.fakes[0]
+	info, _ := f.Meeting("uni-a~course-7")
+	f.AddRecording(recordingOf(info))
+	if _, err := f.RecordingReady(info.InternalID); err != nil {
+		t.Fatal(err)
+	}
+	rr := lms.wait(t, "/ready", 1)[0]
+	form, _ := url.ParseQuery(string(rr.Body))
+	cl := jwt.MapClaims{}
+	if _, err := jwt.ParseWithClaims(form.Get("signed_parameters"), cl, func(*jwt.Token) (any, error) { return []byte("uni-a-secret-1"), nil },
+		jwt.WithValidMethods([]string{"HS256"})); err != nil || cl["meeting_id"] != "course-7" {
+		t.Fatalf("tenant recording-ready: claims %v, %v", cl, err)
+	}
+	wantKey(t, a.call("end", url.Values{"meetingID": {"course-7"}}), bbb.Success, "sentEndMeetingRequest")
+	end := lms.wait(t, "/ended", 1)[0]
+	if q, _ := url.ParseQuery(end.RawQuery); q.Get("meetingID") != "course-7" {
+		t.Fatalf("tenant end callback shows BBB's ID: %s", end.RawQuery)
+	}
 }

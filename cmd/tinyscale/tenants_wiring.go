@@ -59,11 +59,11 @@ func callbacks(env *config.Env, p *pool.Pool, tenants *tenant.Registry, m *metri
 	}
 	relay := &callback.Relay{
 		Signer: signer,
-		ClientSecret: func(name string) string {
+		ClientSecret: func(name string) (string, bool) {
 			if t := tenants.Get(name); t != nil && len(t.Secrets) > 0 {
-				return t.Secrets[0]
+				return t.Secrets[0], true
 			}
-			return env.Secret
+			return "", false
 		},
 		ServerSecret: func(id string) (string, bool) {
 			if s := p.Get(id); s != nil {
