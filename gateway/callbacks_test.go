@@ -78,7 +78,7 @@ func withCallbacks(c *cluster) *callback.Deliverer {
 	d := &callback.Deliverer{Backoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, Attempts: 4}
 	c.t.Cleanup(d.Close)
 	c.other = &callback.Relay{
-		Signer:       signer,
+		Signer: signer,
 		ClientSecret: func(name string) (string, bool) {
 			if c.cfg.Tenants != nil {
 				if t := c.cfg.Tenants.Get(name); t != nil {
