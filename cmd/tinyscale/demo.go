@@ -86,12 +86,21 @@ Configure an integration with these, or try the signed URLs below:
 
 Administer it from another terminal:
 
-  TINYSCALE_ADMIN_URL=%s TINYSCALE_ADMIN_TOKEN=%s tinyscale servers list
+  TINYSCALE_ADMIN_URL=%s TINYSCALE_ADMIN_TOKEN=%s %s servers list
 
 Press Ctrl-C to stop.
 `, demoServers, api, secret, signed("create", create), signed("join", join),
 		signed("getMeetings", url.Values{}), signed("end", room),
-		strings.TrimSuffix(api, "/bigbluebutton/api"), adminToken)
+		strings.TrimSuffix(api, "/bigbluebutton/api"), adminToken, selfCommand())
+}
+
+// selfCommand is how the user ran tinyscale: its path, or `go run
+// ./cmd/tinyscale` when it was started that way (a temporary binary).
+func selfCommand() string {
+	if strings.Contains(os.Args[0], "go-build") {
+		return "go run ./cmd/tinyscale"
+	}
+	return os.Args[0]
 }
 
 func randomHex(n int) string {
