@@ -3,16 +3,14 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tinyscale/tinyscale/internal/testproc"
 )
 
 // The client library under test, installed into e2e/node_modules.
@@ -70,45 +68,14 @@ func installClient(t *testing.T, npm string) {
 func buildTinyscale(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "tinyscale")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	out, err := exec.Command("go", append(args, "github.com/tinyscale/tinyscale/cmd/tinyscale")...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build tinyscale: %v\n%s", err, out)
+	if err := testproc.Build("github.com/tinyscale/tinyscale/cmd/tinyscale", bin, raceEnabled); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
 
 // freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-}
-
-// lockedBuffer collects a process's output from two copier goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+var freePort = testproc.FreePort
 
 // startTinyscale runs bin serve in dir with env added to the test's own
 // environment (minus tinyscale's variables), waits until /readyz answers
@@ -116,47 +83,6 @@ func (b *lockedBuffer) String() string {
 // test fails.
 func startTinyscale(t *testing.T, bin, dir, port string, env ...string) {
 	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TINYSCALE_") && !strings.HasPrefix(kv, "PORT=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, append(env, "PORT="+port)...)
-	log := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("tinyscale log:\n%s", log.String())
-		}
-	})
-
-	ready := "http://127.0.0.1:" + port + "/readyz"
-	deadline := time.Now().Add(time.Minute)
-	c := &http.Client{Timeout: 2 * time.Second}
-	for {
-		if res, err := c.Get(ready); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-done:
-			t.Fatalf("tinyscale exited before it was ready: %v\n%s", cmd.ProcessState, log.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tinyscale not ready after a minute:\n%s", log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p := testproc.Start(t, bin, dir, append(env, "PORT="+port))
+	p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
 }

@@ -63,7 +63,7 @@ type Gateway struct {
 // the log line.
 type handler struct {
 	fn func(w http.ResponseWriter, c *call)
-	// get is true for calls BBB accepts by GET only.
+	// getOnly is true for calls BBB accepts by GET only (join).
 	getOnly bool
 }
 

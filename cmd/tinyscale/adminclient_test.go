@@ -28,7 +28,7 @@ func serveAdmin(t *testing.T, servers ...serverEntry) (*proc, string, string) {
 	p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port,
 		"TINYSCALE_ADMIN_TOKEN=" + adminToken, "TINYSCALE_POLL_INTERVAL=100ms"})
 	root := "http://127.0.0.1:" + port
-	p.waitReady(t, root+"/healthz")
+	p.WaitReady(t, root+"/healthz")
 	return p, dir, root
 }
 
@@ -176,7 +176,7 @@ func TestAdminClientErrors(t *testing.T) {
 	_, dir, root := serveAdmin(t, entry(good))
 	offPort := freePort(t)
 	off := start(t, writeServers(t, entry(good)), []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + offPort})
-	off.waitReady(t, "http://127.0.0.1:"+offPort+"/healthz")
+	off.WaitReady(t, "http://127.0.0.1:"+offPort+"/healthz")
 	nothing := "http://127.0.0.1:" + freePort(t)
 
 	tests := []struct {

@@ -33,7 +33,7 @@ func TestCallbacksThroughTheBinary(t *testing.T) {
 	port := freePort(t)
 	p := start(t, writeServers(t, entry(f)), []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port,
 		"TINYSCALE_URL=http://127.0.0.1:" + port})
-	p.waitReady(t, "http://127.0.0.1:"+port+"/readyz")
+	p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
 	base := "http://127.0.0.1:" + port + "/bigbluebutton/api"
 	getOK(t, signed(base, "create", url.Values{"meetingID": {"lecture"}, "name": {"Lecture"},
 		"meta_bbb-recording-ready-url": {lms.URL + "/recording_ready"},

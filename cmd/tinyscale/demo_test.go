@@ -23,12 +23,12 @@ func TestDemo(t *testing.T) {
 	port := freePort(t)
 	p := start(t, t.TempDir(), []string{"PORT=" + port}, "demo")
 	waitFor(t, "the demo to print its URLs", func() bool {
-		return strings.Contains(p.stdout.String(), "Ctrl-C") || p.exited()
+		return strings.Contains(p.Stdout.String(), "Ctrl-C") || p.Exited()
 	})
-	if p.exited() {
-		t.Fatalf("demo exited with code %d", p.code)
+	if p.Exited() {
+		t.Fatalf("demo exited with code %d", p.Code())
 	}
-	out := p.stdout.String()
+	out := p.Stdout.String()
 
 	m := demoAPI.FindStringSubmatch(out)
 	if m == nil {

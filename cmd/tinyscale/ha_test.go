@@ -68,7 +68,7 @@ func TestCreatesSurviveKill9(t *testing.T) {
 	env := []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_POLL_INTERVAL=1h", "TINYSCALE_LOG_LEVEL=warn"}
 	base := "http://127.0.0.1:" + port + "/bigbluebutton/api"
 	p := start(t, dir, env)
-	p.waitReady(t, "http://127.0.0.1:"+port+"/readyz")
+	p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
 
 	var mu sync.Mutex
 	acked := map[string]*bbbfake.Server{}
@@ -97,8 +97,8 @@ func TestCreatesSurviveKill9(t *testing.T) {
 		}()
 	}
 	<-enough
-	p.cmd.Process.Kill() // SIGKILL, creates still under way
-	<-p.done
+	p.Cmd.Process.Kill() // SIGKILL, creates still under way
+	<-p.Done()
 	wg.Wait()
 
 	for id, holder := range acked {
@@ -112,7 +112,7 @@ func TestCreatesSurviveKill9(t *testing.T) {
 		}
 	}
 	p2 := start(t, dir, env)
-	p2.waitReady(t, "http://127.0.0.1:"+port+"/readyz")
+	p2.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
 	for id, holder := range acked {
 		if got := joinTarget(t, base, id); got != holder.Addr() {
 			t.Errorf("%s: join goes to %s after the restart, want %s", id, got, holder.Addr())
@@ -134,7 +134,7 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 		port := freePort(t)
 		p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_REDIS_URL=" + rs.URL(),
 			"TINYSCALE_POLL_INTERVAL=1h", "TINYSCALE_LOG_LEVEL=warn"})
-		p.waitReady(t, "http://127.0.0.1:"+port+"/readyz")
+		p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
 		bases = append(bases, "http://127.0.0.1:"+port+"/bigbluebutton/api")
 	}
 	a, b := bases[0], bases[1]

@@ -78,7 +78,7 @@ func TestHugeBodyIsRefused(t *testing.T) {
 	if raceEnabled {
 		limit *= 6
 	}
-	if kb := rssKB(t, p.cmd.Process.Pid); kb > limit {
+	if kb := rssKB(t, p.Cmd.Process.Pid); kb > limit {
 		t.Errorf("tinyscale holds %d kB after two 50 MB bodies", kb)
 	}
 	getOK(t, base) // and still answers

@@ -21,7 +21,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	idA, idB, idC := a.Addr(), b.Addr(), c.Addr()
 	hup := func() {
 		t.Helper()
-		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -52,8 +52,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 
 	rewriteServers(t, dir, []byte(`[{"host": "`+a.URL()+`", "secret": ""}]`))
 	hup()
-	waitFor(t, "the reload error in the log", func() bool { return strings.Contains(p.output.String(), "reload failed") })
-	log := p.output.String()
+	waitFor(t, "the reload error in the log", func() bool { return strings.Contains(p.Output.String(), "reload failed") })
+	log := p.Output.String()
 	for _, w := range []string{"servers.json", `\"secret\"`, "keeping the current servers"} {
 		if !strings.Contains(log, w) {
 			t.Errorf("the reload error does not mention %s:\n%s", w, log)
@@ -71,7 +71,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		t.Errorf("join of a meeting on a removed server: %s, want notFound", body)
 	}
 	for _, secret := range []string{"secret-a", "secret-b", "secret-c"} {
-		if strings.Contains(p.output.String(), secret) {
+		if strings.Contains(p.Output.String(), secret) {
 			t.Errorf("the log shows a secret")
 		}
 	}

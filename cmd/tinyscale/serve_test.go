@@ -45,7 +45,7 @@ func serve(t *testing.T, servers ...serverEntry) (*proc, string) {
 	t.Helper()
 	port := freePort(t)
 	p := start(t, writeServers(t, servers...), []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port})
-	p.waitReady(t, "http://127.0.0.1:"+port+"/healthz")
+	p.WaitReady(t, "http://127.0.0.1:"+port+"/healthz")
 	return p, "http://127.0.0.1:" + port + "/bigbluebutton/api"
 }
 
@@ -86,10 +86,10 @@ func getOK(t *testing.T, u string) *bbb.Reply {
 // Kubernetes expect of a clean shutdown.
 func stop(t *testing.T, p *proc, sig syscall.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.Cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(t); code != 0 {
+	if code := p.Wait(t); code != 0 {
 		t.Errorf("exit code %d after %v, want 0", code, sig)
 	}
 }
@@ -188,13 +188,13 @@ func TestServeStartsWithUnreachableServer(t *testing.T) {
 	p, api := serve(t, serverEntry{Host: "http://" + downAddr + "/bigbluebutton/api", Secret: "x"}, entry(good))
 
 	warned := false
-	for _, line := range strings.Split(p.output.String(), "\n") {
+	for _, line := range strings.Split(p.Output.String(), "\n") {
 		if strings.Contains(line, "WARN") && strings.Contains(line, downAddr) {
 			warned = true
 		}
 	}
 	if !warned {
-		t.Errorf("no warning naming %s in the log:\n%s", downAddr, p.output.String())
+		t.Errorf("no warning naming %s in the log:\n%s", downAddr, p.Output.String())
 	}
 
 	for _, id := range []string{"room-1", "room-2", "room-3"} {
@@ -278,15 +278,15 @@ func TestServeListensAfterStartupCheck(t *testing.T) {
 	p := start(t, writeServers(t, entry(slow)), []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port})
 
 	waitFor(t, "the startup check to reach the slow server", func() bool {
-		return len(slow.Requests()) > 0 || p.exited()
+		return len(slow.Requests()) > 0 || p.Exited()
 	})
-	if p.exited() {
-		t.Fatalf("tinyscale exited with code %d", p.code)
+	if p.Exited() {
+		t.Fatalf("tinyscale exited with code %d", p.Code())
 	}
 	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second); err == nil {
 		c.Close()
 		t.Fatal("port open while the startup check waits for a server")
 	}
-	p.waitReady(t, "http://127.0.0.1:"+port+"/readyz")
+	p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
 	stop(t, p, syscall.SIGTERM)
 }

@@ -109,7 +109,7 @@ func TestServersCLI(t *testing.T) {
 	if out := cli("servers", "remove", "bbb-c"); !strings.Contains(out, "removed server bbb-c") {
 		t.Errorf("remove: %s", out)
 	}
-	if strings.Contains(p.output.String(), c.Secret()) {
+	if strings.Contains(p.Output.String(), c.Secret()) {
 		t.Errorf("the log shows the added server's secret")
 	}
 

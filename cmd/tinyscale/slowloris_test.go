@@ -15,7 +15,7 @@ func TestSlowClientsAreDropped(t *testing.T) {
 	f := fake(t, "secret-a")
 	port := freePort(t)
 	p := start(t, writeServers(t, entry(f)), []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_HEADER_TIMEOUT=1s"})
-	p.waitReady(t, "http://127.0.0.1:"+port+"/healthz")
+	p.WaitReady(t, "http://127.0.0.1:"+port+"/healthz")
 	addr := "127.0.0.1:" + port
 
 	type result struct {

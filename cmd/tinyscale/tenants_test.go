@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/tinyscale/tinyscale/admin"
+	"github.com/tinyscale/tinyscale/internal/testproc"
 )
 
 const fileTenantSecret = "uni-a-secret-in-tenants-json"
@@ -25,7 +26,7 @@ func serveTenants(t *testing.T, dir string) (*proc, string) {
 	p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port,
 		"TINYSCALE_ADMIN_TOKEN=" + adminToken, "TINYSCALE_POLL_INTERVAL=100ms"})
 	root := "http://127.0.0.1:" + port
-	p.waitReady(t, root+"/healthz")
+	p.WaitReady(t, root+"/healthz")
 	return p, root
 }
 
@@ -67,7 +68,7 @@ func TestTenantsCLI(t *testing.T) {
 	cli := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(binary, args...)
-		cmd.Dir, cmd.Env, cmd.Stdin = dir, append(baseEnv(), env...), strings.NewReader(stdin)
+		cmd.Dir, cmd.Env, cmd.Stdin = dir, append(testproc.BaseEnv(), env...), strings.NewReader(stdin)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("tinyscale %s: %v:\n%s", strings.Join(args, " "), err, out)
@@ -189,7 +190,7 @@ func TestTenantsCLI(t *testing.T) {
 		t.Errorf("school-b after a restart: %s", got)
 	}
 	writeTenants(t, dir, `[{"name": "uni-a", "secrets": ["`+fileTenantSecret+`"]}, {"name": "d", "secrets": ["d-secret-in-the-file"]}]`)
-	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := p.Cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "tenant d after SIGHUP", func() bool { return tenantKey(t, root, "d", "d-secret-in-the-file") == "SUCCESS" })
@@ -205,7 +206,7 @@ func TestTenantsCLI(t *testing.T) {
 		t.Errorf("a removed tenant's request gets %s, want checksumError", got)
 	}
 	for _, s := range []string{first, second, fileTenantSecret, "stdin-tenant-secret", "d-secret-in-the-file"} {
-		if strings.Contains(before.output.String()+p.output.String(), s) {
+		if strings.Contains(before.Output.String()+p.Output.String(), s) {
 			t.Errorf("the log shows a tenant's secret")
 		}
 	}
