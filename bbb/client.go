@@ -93,7 +93,7 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.URL(call, query), rd)
 	if err != nil {
-		return nil, scrub(err)
+		return nil, c.scrub(call, err)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -104,12 +104,12 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return nil, scrub(err)
+		return nil, c.scrub(call, err)
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(res.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, scrub(err)
+		return nil, c.scrub(call, err)
 	}
 	if len(data) > MaxResponseBytes {
 		return nil, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
@@ -124,22 +124,28 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 
 var defaultHTTP = NewHTTPClient(NewTransport(5*time.Second, 30*time.Second))
 
-// scrub drops the request URL from a transport error: it holds a checksum,
-// and errors end up in logs.
-func scrub(err error) error {
+// scrub drops the request URL from a transport error (it holds a
+// checksum, and errors end up in logs) and names the call and the server
+// instead, which is what an operator reading the log needs.
+func (c *Client) scrub(call string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return &callError{op: ue.Op, err: ue.Err}
+		err = ue.Err
 	}
-	return err
+	host := c.Base
+	if u, perr := url.Parse(c.Base); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	return &callError{call: call, server: host, err: err}
 }
 
+// callError is a failed call to one server, named by call and host.
 type callError struct {
-	op  string
-	err error
+	call, server string
+	err          error
 }
 
-func (e *callError) Error() string { return e.op + " backend: " + e.err.Error() }
+func (e *callError) Error() string { return e.call + " on " + e.server + ": " + e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
 
 // IsConnectError reports whether err means the request never reached the

@@ -364,6 +364,7 @@ func refusedAddr(t *testing.T) string {
 func TestClientConnectError(t *testing.T) {
 	c := &Client{Base: "http://" + refusedAddr(t) + "/bigbluebutton/api", Secret: testSecret,
 		HTTP: NewHTTPClient(NewTransport(time.Second, time.Second))}
+	addr := strings.TrimPrefix(strings.TrimSuffix(c.Base, "/bigbluebutton/api"), "http://")
 	res, err := c.Do(context.Background(), http.MethodPost, CallCreate, "meetingID=abc&name=x", []byte("<modules/>"), "application/xml")
 	if res != nil {
 		t.Fatalf("response %+v", res)
@@ -375,8 +376,9 @@ func TestClientConnectError(t *testing.T) {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Errorf("error %v does not unwrap to ECONNREFUSED", err)
 	}
-	if !strings.HasPrefix(err.Error(), "Post backend: ") {
-		t.Errorf("error %q", err)
+	// The operator reading the log learns which call failed on which server.
+	if want := "create on " + addr + ": "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q does not start with %q", err, want)
 	}
 }
 
@@ -473,17 +475,17 @@ func TestIsConnectError(t *testing.T) {
 		{"nil", nil, false},
 		{"plain", errors.New("boom"), false},
 		{"refused", refused, true},
-		{"refused wrapped", &callError{"Get", refused}, true},
+		{"refused wrapped", &callError{"create", "bbb1", refused}, true},
 		{"refused fmt-wrapped", fmt.Errorf("x: %w", refused), true},
 		{"host unreachable", os.NewSyscallError("connect", syscall.EHOSTUNREACH), true},
 		{"net unreachable", fmt.Errorf("x: %w", syscall.ENETUNREACH), true},
-		{"dns", &callError{"Get", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "bbb.invalid", IsNotFound: true}}}, true},
+		{"dns", &callError{"create", "bbb1", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "bbb.invalid", IsNotFound: true}}}, true},
 		{"dial other", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("whatever")}, true},
 		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: timeoutErr{}}, false},
 		{"read error", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, false},
-		{"deadline", &callError{"Get", context.DeadlineExceeded}, false},
+		{"deadline", &callError{"create", "bbb1", context.DeadlineExceeded}, false},
 		{"canceled", context.Canceled, false},
-		{"EOF", &callError{"Get", io.EOF}, false},
+		{"EOF", &callError{"create", "bbb1", io.EOF}, false},
 	}
 	for _, tt := range tests {
 		if got := IsConnectError(tt.err); got != tt.want {

@@ -22,8 +22,8 @@ const demoServers = 3
 // them, and prints signed URLs to try: tinyscale working in one command,
 // with nothing else installed.
 func demoCmd(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("demo takes no arguments")
+	if err := takesNoArgs("demo", args, demoUsage, os.Stdout); err != nil {
+		return err
 	}
 	env, err := config.LoadEnv(os.Getenv, false)
 	if err != nil {

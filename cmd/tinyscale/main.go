@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -46,7 +47,7 @@ TINYSCALE_ADMIN_URL (default http://127.0.0.1:$PORT); see docs/admin.md.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runCommand(ctx, os.Args[1:]); err != nil {
+	if err := runCommand(ctx, os.Args[1:]); err != nil && !errors.Is(err, errHelpShown) {
 		fmt.Fprintln(os.Stderr, "tinyscale:", err)
 		os.Exit(1)
 	}
@@ -76,6 +77,11 @@ func runCommand(ctx context.Context, args []string) error {
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return nil
+	}
+	if envFlag(cmd) != "" {
+		// `tinyscale --port 9000`: serve is the default command, so its
+		// answer (which variable to set) is the helpful one.
+		return takesNoArgs("serve", append([]string{cmd}, args...), serveUsage, os.Stdout)
 	}
 	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
 }

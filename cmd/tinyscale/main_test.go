@@ -50,8 +50,22 @@ func TestCommands(t *testing.T) {
 		{[]string{"help"}, 0, []string{"Usage:", "tinyscale demo", "TINYSCALE_SECRET"}},
 		{[]string{"-h"}, 0, []string{"Usage:"}},
 		{[]string{"frobnicate"}, 1, []string{`unknown command "frobnicate"`, "Usage:"}},
-		{[]string{"serve", "extra"}, 1, []string{"serve takes no arguments"}},
-		{[]string{"demo", "extra"}, 1, []string{"demo takes no arguments"}},
+		{[]string{"serve", "extra"}, 1, []string{"serve takes no arguments", "Usage:"}},
+		{[]string{"demo", "extra"}, 1, []string{"demo takes no arguments", "Usage:"}},
+		// Help is help, not an error, for every command.
+		{[]string{"serve", "--help"}, 0, []string{"tinyscale [serve]", "TINYSCALE_SECRET", "PORT"}},
+		{[]string{"serve", "-h"}, 0, []string{"tinyscale [serve]"}},
+		{[]string{"demo", "--help"}, 0, []string{"tinyscale demo", "fake BBB servers"}},
+		{[]string{"state", "help"}, 0, []string{"tinyscale state export"}},
+		// A flag a newcomer reaches for points to the variable that does it.
+		{[]string{"serve", "--port", "9000"}, 1, []string{"PORT=9000"}},
+		{[]string{"--port=9000"}, 1, []string{"PORT=9000"}},
+		{[]string{"demo", "-port", "9100"}, 1, []string{"PORT=9100"}},
+		{[]string{"serve", "--secret", "x"}, 1, []string{"TINYSCALE_SECRET="}},
+		// state says what is wrong, as the other commands do.
+		{[]string{"state"}, 1, []string{"state needs a command", "Usage:"}},
+		{[]string{"state", "frob"}, 1, []string{`unknown state command "frob"`, "Usage:"}},
+		{[]string{"state", "export", "a", "b"}, 1, []string{"at most one FILE"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

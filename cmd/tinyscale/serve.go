@@ -25,8 +25,8 @@ import (
 )
 
 func serveCmd(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("serve takes no arguments; configure it with environment variables (see the README)")
+	if err := takesNoArgs("serve", args, serveUsage, os.Stdout); err != nil {
+		return err
 	}
 	// SIGHUP reloads servers.json. Asked for first: its default action
 	// ends the process, and a reload sent while tinyscale starts must not.

@@ -22,15 +22,18 @@ move from the file to Redis, export with TINYSCALE_DATA set, then import with
 TINYSCALE_REDIS_URL set.
 `
 
-// usageError is a command's usage text, printed as it is.
-type usageError string
-
-func (u usageError) Error() string { return string(u) }
-
 // stateCmd backs up and moves the state between stores.
 func stateCmd(ctx context.Context, args []string) error {
-	if len(args) < 1 || len(args) > 2 || (args[0] != "export" && args[0] != "import") {
-		return usageError(stateUsage)
+	switch {
+	case len(args) == 0:
+		return fmt.Errorf("state needs a command: export or import\n\n%s", stateUsage)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		fmt.Print(stateUsage)
+		return nil
+	case args[0] != "export" && args[0] != "import":
+		return fmt.Errorf("unknown state command %q\n\n%s", args[0], stateUsage)
+	case len(args) > 2:
+		return fmt.Errorf("state %s takes at most one FILE\n\n%s", args[0], stateUsage)
 	}
 	env, err := config.LoadEnv(os.Getenv, false)
 	if err != nil {
