@@ -136,6 +136,7 @@ func (c *apiCall) getRecordings() {
 
 	s := c.s
 	s.mu.Lock()
+	noFetchAll := s.noFetchAll
 	var items [][]byte
 	for _, r := range s.recordings {
 		if len(recordIDs) > 0 && !slices.ContainsFunc(recordIDs, func(p string) bool { return strings.HasPrefix(r.RecordID, p) }) {
@@ -158,18 +159,41 @@ func (c *apiCall) getRecordings() {
 	}
 	s.mu.Unlock()
 
+	offset, limit, paged := bbbPage(c.get("offset"), c.get("limit"))
+	if !paged && len(recordIDs) == 0 && len(meetingIDs) == 0 && noFetchAll {
+		// bbb-web with allowFetchAllRecordings=false: no IDs and no
+		// paging answers nothing instead of every recording.
+		items = nil
+	}
 	var extra []byte
-	if c.has("offset") || c.has("limit") {
+	if paged {
 		total := len(items)
-		offset := min(atoi(c.get("offset")), total)
-		limit := atoi(c.get("limit"))
-		if limit < 1 || limit > 100 {
-			limit = 100
-		}
-		items = items[offset:min(offset+limit, total)]
+		items = items[min(offset, total):min(offset+limit, total)]
 		extra = []byte("<totalElements>" + strconv.Itoa(total) + "</totalElements>")
 	}
 	c.xml(bbb.ListXML("recordings", items, "noRecordings", msgNoRecordings, extra))
+}
+
+// SetAllowFetchAllRecordings sets bbb-web's allowFetchAllRecordings (true
+// by default): with false, a getRecordings without recordID, meetingID and
+// limit answers noRecordings.
+func (s *Server) SetAllowFetchAllRecordings(allow bool) {
+	s.mu.Lock()
+	s.noFetchAll = !allow
+	s.mu.Unlock()
+}
+
+// bbbPage reads offset and limit as bbb-web's MeetingService does: the
+// answer is paged only when limit parses as an integer (offset alone pages
+// nothing); limit is then clamped to 1..100 (limit=0 gives one recording)
+// and an offset that is missing, invalid or negative counts as 0.
+func bbbPage(offsetParam, limitParam string) (offset, limit int, paged bool) {
+	l, err := strconv.Atoi(limitParam)
+	if err != nil {
+		return 0, 0, false
+	}
+	offset, _ = strconv.Atoi(offsetParam)
+	return max(offset, 0), min(max(l, 1), 100), true
 }
 
 // recordingXML renders one <recording>, §4.7.

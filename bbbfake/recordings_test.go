@@ -96,14 +96,45 @@ func TestGetRecordingsPaging(t *testing.T) {
 	}{
 		{q("limit", "2"), []string{"aaa111-1", "aaa111-2"}},
 		{q("offset", "1", "limit", "1"), []string{"aaa111-2"}},
-		{q("offset", "2"), []string{"aab222-1"}},
 		{q("offset", "9", "limit", "5"), nil},
+		{q("limit", "0"), []string{"aaa111-1"}},                 // limit is clamped to 1..100
+		{q("offset", "-4", "limit", "1"), []string{"aaa111-1"}}, // a negative offset is 0
+		{q("offset", "z", "limit", "1"), []string{"aaa111-1"}},  // so is one that is no number
 	} {
 		r, body := callBody(t, s, bbb.CallGetRecordings, tc.query)
 		equal(t, tc.query, texts(t, body, "recordID"), tc.want)
 		if r.Get("totalElements") != "3" {
 			t.Fatalf("%s: totalElements %q in %s", tc.query, r.Get("totalElements"), body)
 		}
+	}
+	// Without a parseable limit bbb-web does not page at all: offset alone
+	// is ignored and no totalElements is added.
+	for _, query := range []string{q("offset", "2"), q("offset", "1", "limit", "x")} {
+		r, body := callBody(t, s, bbb.CallGetRecordings, query)
+		equal(t, query, texts(t, body, "recordID"), []string{"aaa111-1", "aaa111-2", "aab222-1"})
+		if r.Get("totalElements") != "" {
+			t.Fatalf("%s: totalElements %q, want none", query, r.Get("totalElements"))
+		}
+	}
+}
+
+// With allowFetchAllRecordings=false, a getRecordings without IDs and
+// without a limit answers nothing; IDs or a limit still answer.
+func TestGetRecordingsAllowFetchAllFalse(t *testing.T) {
+	s := startTest(t)
+	addTestRecordings(s)
+	s.SetAllowFetchAllRecordings(false)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"", nil},
+		{q("offset", "0"), nil},
+		{q("limit", "5"), []string{"aaa111-1", "aaa111-2", "aab222-1"}},
+		{q("recordID", "aab"), []string{"aab222-1"}},
+	} {
+		_, body := callBody(t, s, bbb.CallGetRecordings, tc.query)
+		equal(t, "query "+tc.query, texts(t, body, "recordID"), tc.want)
 	}
 }
 

@@ -44,6 +44,7 @@ type Server struct {
 	ended      map[string]bool     // meetingIDs forcibly ended by the end call
 	sessions   map[string]session  // html5client sessions by sessionToken
 	recordings []*recording
+	noFetchAll bool // allowFetchAllRecordings=false; see SetAllowFetchAllRecordings
 	hooks      []Hook
 	nextHook   int
 	callbacks  sync.WaitGroup // end callbacks under way

@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/pool"
@@ -17,44 +19,29 @@ const noRecordingsMessage = "There are no recordings for the meeting(s)."
 
 // getRecordings asks every available server with the client's filters
 // (meetingID, recordID prefixes, state, meta_), splices the union of their
-// <recording> elements sorted by start time, and pages it itself: offset
-// and limit are kept from the backends so that clients page over all
-// servers at once, and totalElements counts them all.
+// <recording> elements sorted by start time, and pages it as one BBB server
+// would: see page and liveRecordings.
 func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
-	offset, limit, paged, e := pageParams(c)
-	if e != nil {
-		c.fail(w, e)
-		return
-	}
-	query := c.query
-	if paged {
-		query = bbb.RemoveParams(c.query, "offset", "limit")
-	}
-	query, anyMine := g.scopeMeetingList(c, query)
-	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "startTime", "meetingID"}}
-	type rec struct {
-		raw   []byte
-		start int64
-	}
-	var recs []rec
-	servers := g.pool.Routable()
-	if !anyMine {
-		servers = nil // every meetingID asked for is another tenant's: nothing to find
-	}
-	answers := g.fanout(c.r.Context(), servers, c, func(*pool.Server) string { return query })
-	eachItem(answers, spec, func(s *pool.Server, it bbb.Item) {
-		if id := it.Fields[0]; id != "" {
-			g.store.SetRecordingOwner(id, s.ID)
-		}
-		if raw, ok := g.ownItem(c, it.Raw, it.Fields[2]); ok {
-			recs = append(recs, rec{raw, bbb.Int(it.Fields[1])})
-		}
-	})
+	pg := readPage(c)
+	recs, total := g.liveRecordings(c, pg, nil)
+	g.writeRecordings(w, c, pg, recs, total)
+}
+
+// liveRecording is one <recording> a server listed, already shown as the
+// caller's tenant sees it.
+type liveRecording struct {
+	id    string
+	raw   []byte
+	start int64
+}
+
+// writeRecordings answers a getRecordings: recs sorted by start time, the
+// page cut out of them when the call is paged, and totalElements then.
+func (g *Gateway) writeRecordings(w http.ResponseWriter, c *call, pg page, recs []liveRecording, total int) {
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].start < recs[j].start })
-	total := len(recs)
 	var extra []byte
-	if paged {
-		recs = recs[min(offset, total):min(offset+limit, total)]
+	if pg.paged {
+		recs = recs[min(pg.offset, len(recs)):min(pg.offset+pg.limit, len(recs))]
 		extra = []byte("<totalElements>" + strconv.Itoa(total) + "</totalElements>")
 	}
 	items := make([][]byte, len(recs))
@@ -68,26 +55,132 @@ func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
 // maxPageSize is BBB's upper bound for limit.
 const maxPageSize = 100
 
-// pageParams reads offset and limit as BBB 2.6+ does: offset ≥ 0, limit
-// 1–100 (larger values are capped). paged is false when neither is given.
-func pageParams(c *call) (offset, limit int, paged bool, e *bbb.Error) {
-	limit = maxPageSize
-	for _, p := range []struct {
-		key string
-		dst *int
-	}{{"offset", &offset}, {"limit", &limit}} {
-		v, ok, _ := bbb.Param(c.query, p.key)
-		if !ok || v == "" {
-			continue
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return 0, 0, false, &bbb.Error{Key: "validationError", Message: "Param '" + p.key + "' must be a non-negative integer"}
-		}
-		*p.dst, paged = n, true
+// maxLivePages bounds how many pages of 100 one server is asked for in one
+// getRecordings, when every match must be seen (10,000 recordings).
+const maxLivePages = 100
+
+// page is a getRecordings' paging, as bbb-web reads it.
+type page struct {
+	offset, limit int
+	paged         bool
+}
+
+// readPage reads offset and limit as bbb-web's MeetingService does: the
+// answer is paged only when limit is an integer (offset alone pages
+// nothing, as on BBB); limit is clamped to 1..100, so limit=0 gives one
+// recording; an offset that is missing, not a number or negative is 0.
+func readPage(c *call) page {
+	lv, _, _ := bbb.Param(c.query, "limit")
+	l, err := strconv.Atoi(lv)
+	if err != nil {
+		return page{}
 	}
-	limit = max(1, min(limit, maxPageSize))
-	return offset, limit, paged, nil
+	ov, _, _ := bbb.Param(c.query, "offset")
+	o, _ := strconv.Atoi(ov)
+	return page{offset: max(o, 0), limit: min(max(l, 1), maxPageSize), paged: true}
+}
+
+// liveRecordings asks the servers for the caller's recordings and returns
+// those the caller's tenant owns and skip does not name, with the number
+// of matches in all.
+//
+// Unpaged, each server is asked once with the client's query. Paged, each
+// server is asked with BBB's own paging for at most offset+limit
+// recordings (in pages of 100, BBB's maximum), so that a server with
+// allowFetchAllRecordings=false answers and nobody reads everything for one
+// page; totalElements is the sum of the servers' own. When some of a
+// server's matches may be left out here (another tenant's, or already in
+// tinyscale's store: skip), the count is only right if every match is seen,
+// so each server is then read to its end (at most maxLivePages pages).
+func (g *Gateway) liveRecordings(c *call, pg page, skip func(recordID string) bool) ([]liveRecording, int) {
+	query, anyMine := g.scopeMeetingList(c, c.query)
+	servers := g.pool.Routable()
+	if !anyMine {
+		return nil, 0 // every meetingID asked for is another tenant's: nothing to find
+	}
+	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "startTime", "meetingID"}}
+	var mu sync.Mutex
+	var recs []liveRecording
+	total := 0
+	keep := func(s *pool.Server, it bbb.Item) bool {
+		id := it.Fields[0]
+		if id != "" {
+			g.store.SetRecordingOwner(id, s.ID)
+		}
+		if skip != nil && skip(id) {
+			return false
+		}
+		raw, ok := g.ownItem(c, it.Raw, it.Fields[2])
+		if ok {
+			mu.Lock()
+			recs = append(recs, liveRecording{id, raw, bbb.Int(it.Fields[1])})
+			mu.Unlock()
+		}
+		return ok
+	}
+	if !pg.paged {
+		eachItem(g.fanout(c.r.Context(), servers, c, func(*pool.Server) string { return query }), spec, func(s *pool.Server, it bbb.Item) {
+			if keep(s, it) {
+				total++
+			}
+		})
+		return recs, total
+	}
+	exact := skip == nil && !g.tenants.MultiTenant()
+	want := pg.offset + pg.limit
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := g.livePages(c, s, query, spec, want, exact, keep)
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return recs, total
+}
+
+// livePages reads one server's matches page by page with BBB's offset and
+// limit and returns its count of matches: the server's totalElements when
+// exact, else the matches keep kept. It stops after want recordings when
+// exact, at the end of the list otherwise. A server that fails counts what
+// it answered so far.
+func (g *Gateway) livePages(c *call, s *pool.Server, query string, spec *bbb.ListSpec, want int, exact bool, keep func(*pool.Server, bbb.Item) bool) int {
+	ctx, cancel := context.WithTimeout(c.r.Context(), g.cfg.FanoutTimeout)
+	defer cancel()
+	kept, total := 0, 0
+	for off, pages := 0, 0; pages < maxLivePages; pages++ {
+		n := maxPageSize
+		if exact {
+			n = min(maxPageSize, want-off)
+		}
+		q := bbb.ReplaceParam(bbb.ReplaceParam(query, "offset", strconv.Itoa(off)), "limit", strconv.Itoa(n))
+		res, err := g.do(ctx, s, c, q)
+		if err != nil || res.Status != http.StatusOK {
+			break
+		}
+		reply, err := bbb.ParseReply(res.Body, spec)
+		if err != nil || !reply.OK() {
+			break
+		}
+		for _, it := range reply.Items {
+			if keep(s, it) {
+				kept++
+			}
+		}
+		total = int(bbb.Int(reply.Get("totalElements")))
+		off += len(reply.Items)
+		if len(reply.Items) < n || off >= total || (exact && off >= want) {
+			break
+		}
+	}
+	if exact {
+		return max(total, kept)
+	}
+	return kept
 }
 
 // recordingsCall sends publish/update/deleteRecordings and the text-track

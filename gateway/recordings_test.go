@@ -61,8 +61,11 @@ func TestGetRecordingsPagesOverAllServers(t *testing.T) {
 		{"10", "5", 10, 2},
 		{"12", "5", 0, 0},
 		{"", "3", 0, 3},
-		{"4", "", 4, 8},
 		{"0", "1000", 0, 12}, // capped at 100
+		{"0", "0", 0, 1},     // bbb-web clamps limit to 1..100
+		{"-3", "2", 0, 2},    // and a negative offset to 0
+		{"x", "2", 0, 2},     // an offset that is not a number is 0
+		{"7", "+2", 7, 2},
 	} {
 		t.Run("offset="+tc.offset+",limit="+tc.limit, func(t *testing.T) {
 			v := url.Values{"meetingID": {"course"}}
@@ -85,10 +88,50 @@ func TestGetRecordingsPagesOverAllServers(t *testing.T) {
 			}
 		})
 	}
-	r := c.call("getRecordings", url.Values{"meetingID": {"course"}, "offset": {"-1"}})
-	wantKey(t, r, bbb.Failed, "validationError")
-	r = c.call("getRecordings", url.Values{"meetingID": {"other"}})
+	// Without a limit bbb-web does not page: offset alone is ignored.
+	for _, off := range []string{"4", "-1", "abc"} {
+		_, body := c.get(signed("getRecordings", url.Values{"meetingID": {"course"}, "offset": {off}}))
+		if ids, r := recordIDs(t, body); len(ids) != 12 || r.Get("totalElements") != "" {
+			t.Errorf("offset=%s alone: %d recordings, totalElements %q; want 12 and none", off, len(ids), r.Get("totalElements"))
+		}
+	}
+	r := c.call("getRecordings", url.Values{"meetingID": {"other"}})
 	wantKey(t, r, bbb.Success, "noRecordings")
+}
+
+// Paging goes to the servers as BBB's own paging: each is asked for at
+// most offset+limit, so servers with allowFetchAllRecordings=false answer
+// and none is read to its end for one page.
+func TestGetRecordingsPagesWithBackendPaging(t *testing.T) {
+	c := newCluster(t, 3)
+	addRecordings(c, 40) // 120 recordings
+	for _, f := range c.fakes {
+		f.SetAllowFetchAllRecordings(false)
+		f.ResetRequests()
+	}
+	_, body := c.get(signed("getRecordings", url.Values{"offset": {"10"}, "limit": {"5"}}))
+	ids, r := recordIDs(t, body)
+	if len(ids) != 5 || r.Get("totalElements") != "120" || !strings.HasPrefix(ids[0], "rec10-") {
+		t.Fatalf("page: %v, totalElements %q; want rec10.. of 120", ids, r.Get("totalElements"))
+	}
+	for i, f := range c.fakes {
+		for _, req := range f.Requests() {
+			if req.Call != "getRecordings" {
+				continue
+			}
+			if req.Query.Get("offset") != "0" || req.Query.Get("limit") != "15" {
+				t.Errorf("server %d asked offset=%q limit=%q, want 0 and 15", i, req.Query.Get("offset"), req.Query.Get("limit"))
+			}
+		}
+	}
+	// Past BBB's maximum page of 100, a server is asked page by page.
+	_, body = c.get(signed("getRecordings", url.Values{"offset": {"110"}, "limit": {"100"}}))
+	if ids, r := recordIDs(t, body); len(ids) != 10 || r.Get("totalElements") != "120" || !strings.HasPrefix(ids[0], "rec110-") {
+		t.Fatalf("last page: %d recordings from %v, totalElements %q", len(ids), ids[:min(1, len(ids))], r.Get("totalElements"))
+	}
+	// Unpaged and without IDs, such servers answer nothing, as one would.
+	rr := c.call("getRecordings", nil)
+	wantKey(t, rr, bbb.Success, "noRecordings")
 }
 
 func TestGetRecordingsPassesFilters(t *testing.T) {
