@@ -49,6 +49,10 @@ type Bolt struct {
 	recQ      chan [2]string
 	recClosed bool
 	recDone   chan struct{}
+
+	// The stored recordings' index is loaded on first use: recordings_bolt.go.
+	srecOnce sync.Once
+	srecErr  error
 }
 
 // OpenBolt opens (creating if needed) the bolt file at path and loads it.

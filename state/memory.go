@@ -14,6 +14,7 @@ type Memory struct {
 	recordings map[string]string
 	docs       map[string][]byte
 	now        func() time.Time
+	srecs      recordingIndex // stored recordings: recordings_index.go
 }
 
 type key struct{ tenant, meetingID string }

@@ -46,6 +46,8 @@ type Redis struct {
 	done   chan struct{}
 	psMu   sync.Mutex
 	ps     *redis.PubSub // the current subscription, closed by Close
+
+	srec redisRecordings // the stored recordings' index: recordings_redis.go
 }
 
 // DefaultMeetingTTL is the safety expiry of a placement in Redis.

@@ -62,4 +62,6 @@ type Store interface {
 	SaveDoc(name string, data []byte) error
 	// Close releases the store's resources.
 	Close() error
+	// RecordingIndex is the index of tinyscale's own recording store.
+	RecordingIndex
 }

@@ -1,0 +1,164 @@
+package state
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// The stored recordings' index contract, run against every Store.
+
+func srec(id, tenant, meeting string, start int64) StoredRecording {
+	return StoredRecording{RecordID: id, Tenant: tenant, MeetingID: meeting, State: "published", StartTime: start,
+		Meta: map[string]string{"gl-listed": "true"}, Data: []byte(`{"formats":[]}`), Updated: time.Now().UTC().Truncate(time.Millisecond)}
+}
+
+func tenantIDs(s Store, tenant string) []string {
+	var ids []string
+	s.EachStoredRecording(tenant, func(r *StoredRecording) bool {
+		ids = append(ids, r.RecordID)
+		return true
+	})
+	return ids
+}
+
+var recordingContract = []struct {
+	name string
+	run  func(t *testing.T, s Store)
+}{
+	{"put get delete", func(t *testing.T, s Store) {
+		if _, ok := s.StoredRecording("r1"); ok {
+			t.Fatal("an empty index knows r1")
+		}
+		want := srec("r1", DefaultTenant, "m1", 10)
+		if err := s.PutStoredRecording(want); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := s.StoredRecording("r1")
+		if !ok || got.MeetingID != "m1" || got.Meta["gl-listed"] != "true" || string(got.Data) != string(want.Data) || !got.Updated.Equal(want.Updated) {
+			t.Fatalf("StoredRecording = %+v, %v", got, ok)
+		}
+		if err := s.DeleteStoredRecording("r1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.StoredRecording("r1"); ok {
+			t.Fatal("deleted r1 is still there")
+		}
+		if err := s.DeleteStoredRecording("never"); err != nil {
+			t.Fatalf("deleting an unknown recording: %v", err)
+		}
+	}},
+	{"ordered by start time then ID, per tenant", func(t *testing.T, s Store) {
+		for _, r := range []StoredRecording{
+			srec("c", DefaultTenant, "m1", 30), srec("a", DefaultTenant, "m2", 10),
+			srec("b2", DefaultTenant, "m1", 20), srec("b1", DefaultTenant, "m1", 20),
+			srec("x", "uni-a", "m1", 5),
+		} {
+			if err := s.PutStoredRecording(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := tenantIDs(s, DefaultTenant); !slices.Equal(got, []string{"a", "b1", "b2", "c"}) {
+			t.Fatalf("default tenant: %v", got)
+		}
+		if got := tenantIDs(s, "uni-a"); !slices.Equal(got, []string{"x"}) {
+			t.Fatalf("uni-a: %v", got)
+		}
+		var ids []string
+		for _, r := range s.StoredRecordingsOf(DefaultTenant, "m1") {
+			ids = append(ids, r.RecordID)
+		}
+		if !slices.Equal(ids, []string{"b1", "b2", "c"}) {
+			t.Fatalf("meeting m1: %v", ids)
+		}
+		if got := s.StoredRecordingsOf("uni-a", "m2"); len(got) != 0 {
+			t.Fatalf("another tenant's meeting m2: %v", got)
+		}
+		// Stop early.
+		n := 0
+		s.EachStoredRecording(DefaultTenant, func(*StoredRecording) bool { n++; return n < 2 })
+		if n != 2 {
+			t.Fatalf("EachStoredRecording went on after false: %d calls", n)
+		}
+	}},
+	{"replace moves an entry", func(t *testing.T, s Store) {
+		s.PutStoredRecording(srec("r1", DefaultTenant, "m1", 10))
+		s.PutStoredRecording(srec("r2", DefaultTenant, "m1", 20))
+		moved := srec("r1", DefaultTenant, "m9", 30)
+		moved.State = "unpublished"
+		if err := s.PutStoredRecording(moved); err != nil {
+			t.Fatal(err)
+		}
+		if got := tenantIDs(s, DefaultTenant); !slices.Equal(got, []string{"r2", "r1"}) {
+			t.Fatalf("after replace: %v", got)
+		}
+		if got := s.StoredRecordingsOf(DefaultTenant, "m1"); len(got) != 1 || got[0].RecordID != "r2" {
+			t.Fatalf("old meeting keeps %v", got)
+		}
+		if got, _ := s.StoredRecording("r1"); got.State != "unpublished" || got.MeetingID != "m9" {
+			t.Fatalf("replaced entry: %+v", got)
+		}
+	}},
+}
+
+func TestRecordingIndexContract(t *testing.T) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			for _, c := range recordingContract {
+				t.Run(c.name, func(t *testing.T) { c.run(t, k.open(t)) })
+			}
+		})
+	}
+}
+
+// The index survives a reopen of the embedded file.
+func TestBoltRecordingIndexDurable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	b, err := OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := b.PutStoredRecording(srec(fmt.Sprint("r", i), DefaultTenant, "m", int64(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.DeleteStoredRecording("r1")
+	b.Close()
+	b, err = OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := tenantIDs(b, DefaultTenant); !slices.Equal(got, []string{"r0", "r2"}) {
+		t.Fatalf("after reopen: %v", got)
+	}
+}
+
+// Instances sharing Redis see each other's writes at once, deletes too.
+func TestRedisRecordingIndexShared(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	a, b := openRedis(t, url, prefix), openRedis(t, url, prefix)
+	if err := a.PutStoredRecording(srec("r1", DefaultTenant, "m", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.StoredRecording("r1"); !ok {
+		t.Fatal("b does not see a's recording")
+	}
+	b.PutStoredRecording(srec("r2", DefaultTenant, "m", 2))
+	a.DeleteStoredRecording("r1")
+	if got := tenantIDs(b, DefaultTenant); !slices.Equal(got, []string{"r2"}) {
+		t.Fatalf("b after a's delete: %v", got)
+	}
+	if got := tenantIDs(a, DefaultTenant); !slices.Equal(got, []string{"r2"}) {
+		t.Fatalf("a: %v", got)
+	}
+	// A third instance loads everything at once.
+	c := openRedis(t, url, prefix)
+	if got := c.StoredRecordingsOf(DefaultTenant, "m"); len(got) != 1 || got[0].RecordID != "r2" {
+		t.Fatalf("a new instance: %v", got)
+	}
+}
