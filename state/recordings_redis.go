@@ -105,8 +105,8 @@ func (r *Redis) syncRecordings() {
 		r.srec.ver = ver
 		return
 	}
-	ids, err := r.client.ZRangeByScore(ctx, r.srecLogKey(), &redis.ZRangeBy{
-		Min: "(" + strconv.FormatInt(r.srec.ver, 10), Max: strconv.FormatInt(ver, 10)}).Result()
+	ids, err := r.client.ZRangeArgs(ctx, redis.ZRangeArgs{Key: r.srecLogKey(), ByScore: true,
+		Start: "(" + strconv.FormatInt(r.srec.ver, 10), Stop: strconv.FormatInt(ver, 10)}).Result()
 	if err != nil {
 		return
 	}
