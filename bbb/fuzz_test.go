@@ -38,7 +38,9 @@ func addQuerySeeds(f *testing.F, add func(call, query string)) {
 
 // FuzzVerify: Verify never panics; whatever Sign produces verifies (when
 // the query is one BBB could verify: no checksum key, no control
-// characters), with the same query handed back; a changed secret fails.
+// characters), with the same query handed back, and is what the
+// independent refVerify/refSign (independent_test.go) make of it; a changed
+// secret, call, algorithm or checksum digit fails.
 func FuzzVerify(f *testing.F) {
 	addQuerySeeds(f, func(call, query string) { f.Add(call, query, docSecret, uint8(0)) })
 	f.Fuzz(func(t *testing.T, call, query, secret string, algIdx uint8) {
@@ -55,6 +57,13 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		signed := Sign(alg, call, query, secret)
+		if secret == "" {
+			// An empty secret never verifies: BBB would turn checking off.
+			if _, err := Verify(call, signed, alg, secret); !errors.Is(err, ErrChecksumMismatch) {
+				t.Fatalf("empty secret: %v", err)
+			}
+			return
+		}
 		got, err := Verify(call, signed, alg, secret)
 		if err != nil {
 			t.Fatalf("Verify(Sign(%q)) = %v", query, err)
@@ -75,6 +84,22 @@ func FuzzVerify(f *testing.F) {
 		}
 		if _, err := Verify(call, signed, AllAlgorithms&^alg, secret); !errors.Is(err, ErrChecksumMismatch) {
 			t.Fatalf("disallowed algorithm: %v", err)
+		}
+		// One hex digit of the checksum changed, at a place the input
+		// picks: refused (a comparison of a prefix would pass most).
+		i := (len(call) + len(query) + len(secret)) % len(cs)
+		bad := []byte(cs)
+		bad[i] = otherHex(bad[i])
+		if _, err := Verify(call, strings.TrimSuffix(signed, cs)+string(bad), alg, secret); !errors.Is(err, ErrChecksumMismatch) {
+			t.Fatalf("checksum with digit %d changed: %v", i, err)
+		}
+		// Sign and Verify agree with the independent statement of BBB's
+		// rule, not only with each other.
+		if want := refSign(refHashes[int(algIdx)%len(refHashes)], call, query, secret); signed != want {
+			t.Fatalf("Sign(%q) = %q, BBB's rule gives %q", query, signed, want)
+		}
+		if got, err := refVerify(call, signed, alg, secret); err != nil || got != query {
+			t.Fatalf("BBB's rule refuses what Sign made: %q, %v", got, err)
 		}
 	})
 }

@@ -51,7 +51,7 @@ func (c *apiCall) create() {
 	vb := c.get("voiceBridge")
 	switch n := utf8.RuneCountInString(id); {
 	case id == "":
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	case n < 2 || n > 256:
 		c.fail(errMeetingIDLength)

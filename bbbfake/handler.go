@@ -97,7 +97,7 @@ func (c *apiCall) fail(e *bbb.Error) {
 	case c.name == bbb.CallJoin:
 		c.joinFail(e)
 	default:
-		bbb.WriteError(c.w, e)
+		writeError(c.w, e)
 	}
 }
 
@@ -126,7 +126,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		return
 	}
 	if len(body) > maxBody {
-		bbb.WriteXMLStatus(w, http.StatusRequestEntityTooLarge, bbb.ErrorXML(bbb.ErrTooLarge))
+		writeErrorStatus(w, http.StatusRequestEntityTooLarge, errBodyTooLarge)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
@@ -161,7 +161,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 	}
 	rt, ok := routes[call]
 	if !ok {
-		bbb.WriteError(w, bbb.ErrUnsupported)
+		writeError(w, errUnsupported)
 		return
 	}
 	c.route = rt
@@ -170,64 +170,70 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 	default:
 		// Not c.fail: a POST join is refused in XML, not redirected.
 		if rt.json {
-			writeJSONError(w, bbb.ErrUnsupported)
+			writeJSONError(w, errUnsupported)
 		} else {
-			bbb.WriteError(w, bbb.ErrUnsupported)
+			writeError(w, errUnsupported)
 		}
 		return
 	}
 	if r.Method == http.MethodPost && (len(body) > 0 || rt.needBody) && !slices.Contains(rt.types, mt) {
-		c.fail(bbb.ErrContentType)
+		c.fail(errContentType)
 		return
 	}
 	if err := c.verify(); err != nil {
-		e := bbb.ChecksumError(err)
+		e := checksumFailure(err)
 		if strings.HasPrefix(call, "hooks/") {
 			e.Message = "You did not pass the checksum security check."
 		}
 		c.fail(e)
 		return
 	}
-	if !bbb.ValidQuery(r.URL.RawQuery) || (mt == typeForm && !bbb.ValidQuery(string(body))) {
-		c.fail(bbb.ErrBadQuery)
+	if !decodes(r.URL.RawQuery) || (mt == typeForm && !decodes(string(body))) {
+		c.fail(errNotRecognized)
 		return
 	}
 	rt.handle(c)
 }
 
-// verify checks the checksum. Only the URL query is hashed. For a POST
-// whose parameters all came in a form body (empty query), both the
-// documented H(call+""+secret) and the sorted BBB 2.4–2.7 fallback are
-// accepted; the checksum may then be in the body too.
+// verify checks the checksum with the fake's own rule (checksum.go). Only
+// the URL query is hashed. For a POST whose parameters all came in a form
+// body (empty query), both the documented H(call+""+secret) and the sorted
+// BBB 2.4–2.7 fallback are accepted; the checksum may then be in the body
+// too.
 func (c *apiCall) verify() error {
 	c.s.mu.Lock()
 	algs := c.s.algs
 	c.s.mu.Unlock()
 	raw := c.r.URL.RawQuery
 	if c.bodyParams == nil {
-		_, err := bbb.Verify(c.name, raw, algs, c.s.secret)
+		_, err := verifyQuery(c.name, raw, c.s.secret, algs)
 		return err
 	}
-	q, cs := bbb.SplitChecksum(raw)
+	raw = withoutControl(raw)
+	cs := checksumParam(raw)
+	q := raw
+	if cs != "" {
+		q = cutChecksum(raw, cs)
+	}
 	query, _ := parseQuery(q)
 	for k := range c.bodyParams {
 		if k != "checksum" && query.Has(k) {
-			return bbb.ErrChecksumMismatch // same parameter in URL and body
+			return errChecksumsDiffer // same parameter in URL and body
 		}
 	}
 	if q != "" {
-		return bbb.VerifySplit(c.name, q, cs, algs, c.s.secret)
+		return checkChecksum(c.name, q, cs, c.s.secret, algs)
 	}
 	if cs == "" {
 		cs = c.bodyParams.Get("checksum")
 	}
-	if err := bbb.VerifySplit(c.name, "", cs, algs, c.s.secret); err == nil || cs == "" {
+	if err := checkChecksum(c.name, "", cs, c.s.secret, algs); err == nil || cs == "" {
 		return err
 	}
-	return bbb.VerifySplit(c.name, bbb.FormQuery(c.bodyParams), cs, algs, c.s.secret)
+	return checkChecksum(c.name, javaFormQuery(c.bodyParams), cs, c.s.secret, algs)
 }
 
-// parseQuery decodes a raw query or form body the way bbb.Param does:
+// parseQuery decodes a raw query or form body as bbb-web's servlet does:
 // pairs split at '&' only, percent-decoding with '+' as space. Pairs that
 // do not decode are skipped and reported by ok=false.
 func parseQuery(raw string) (v url.Values, ok bool) {
@@ -249,6 +255,13 @@ func parseQuery(raw string) (v url.Values, ok bool) {
 		v[dk] = append(v[dk], dv)
 	}
 	return v, ok
+}
+
+// decodes reports whether every pair of raw percent-decodes; BBB answers
+// validationError when one does not.
+func decodes(raw string) bool {
+	_, ok := parseQuery(raw)
+	return ok
 }
 
 // parseMultipart reads a multipart body: text fields as parameters, file

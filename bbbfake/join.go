@@ -31,7 +31,7 @@ const ClientPath = "/html5client/join"
 func (c *apiCall) join() {
 	id := c.get("meetingID")
 	if id == "" {
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	}
 	fullName := c.get("fullName")
@@ -48,7 +48,7 @@ func (c *apiCall) join() {
 		if ended {
 			c.fail(errForciblyEnded)
 		} else {
-			c.fail(bbb.ErrMeetingNotFound)
+			c.fail(errNotFound)
 		}
 		return
 	}
@@ -123,7 +123,7 @@ func noRedirect(c *apiCall) bool { return strings.EqualFold(c.get("redirect"), "
 // errors=[{"key":…,"message":…}] appended.
 func (c *apiCall) joinFail(e *bbb.Error) {
 	if noRedirect(c) {
-		bbb.WriteError(c.w, e)
+		writeError(c.w, e)
 		return
 	}
 	target := c.get("errorRedirectUrl")

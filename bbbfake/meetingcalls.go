@@ -15,14 +15,14 @@ var errChatLength = &bbb.Error{Key: "validationError", Message: "Message must be
 func (c *apiCall) end() {
 	id := c.get("meetingID")
 	if id == "" {
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	}
 	c.s.mu.Lock()
 	ok := c.s.endLocked(id, true)
 	c.s.mu.Unlock()
 	if !ok {
-		c.fail(bbb.ErrMeetingNotFound)
+		c.fail(errNotFound)
 		return
 	}
 	d := newResponse(bbb.Success)
@@ -36,7 +36,7 @@ func (c *apiCall) end() {
 func (c *apiCall) isMeetingRunning() {
 	id := c.get("meetingID")
 	if id == "" {
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	}
 	c.s.mu.Lock()
@@ -49,7 +49,7 @@ func (c *apiCall) isMeetingRunning() {
 func (c *apiCall) getMeetingInfo() {
 	id := c.get("meetingID")
 	if id == "" {
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	}
 	s := c.s
@@ -63,7 +63,7 @@ func (c *apiCall) getMeetingInfo() {
 	}
 	s.mu.Unlock()
 	if m == nil {
-		c.fail(bbb.ErrMeetingNotFound)
+		c.fail(errNotFound)
 		return
 	}
 	c.xml(out)
@@ -172,7 +172,7 @@ func (s *Server) writeMeeting(d *doc, m *meeting, inList bool) {
 func (c *apiCall) insertDocument() {
 	id := c.get("meetingID")
 	if id == "" {
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	}
 	docs := documentsOf(c.body)
@@ -183,7 +183,7 @@ func (c *apiCall) insertDocument() {
 	}
 	c.s.mu.Unlock()
 	if m == nil {
-		c.fail(bbb.ErrMeetingNotFound)
+		c.fail(errNotFound)
 		return
 	}
 	d := newResponse(bbb.Success)
@@ -196,7 +196,7 @@ func (c *apiCall) insertDocument() {
 func (c *apiCall) sendChatMessage() {
 	id := c.get("meetingID")
 	if id == "" {
-		c.fail(bbb.ErrMissingMeetingID)
+		c.fail(errMissingMeetingID)
 		return
 	}
 	msg := c.get("message")
@@ -215,7 +215,7 @@ func (c *apiCall) sendChatMessage() {
 	}
 	c.s.mu.Unlock()
 	if m == nil {
-		c.fail(bbb.ErrMeetingNotFound)
+		c.fail(errNotFound)
 		return
 	}
 	d := newResponse(bbb.Success)

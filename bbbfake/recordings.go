@@ -237,7 +237,7 @@ func (s *Server) recordingXML(r *recording) []byte {
 func (c *apiCall) eachRecording(f func(*recording)) int {
 	ids := csv(c.get("recordID"))
 	if len(ids) == 0 {
-		c.fail(bbb.ErrMissingRecordID)
+		c.fail(errMissingRecordID)
 		return -1
 	}
 	c.s.mu.Lock()
@@ -258,7 +258,7 @@ func (c *apiCall) recordingsDone(n int, elem, value string) {
 	switch {
 	case n < 0:
 	case n == 0:
-		c.fail(bbb.ErrRecordNotFound)
+		c.fail(errRecordingNotFound)
 	default:
 		d := newResponse(bbb.Success)
 		d.el(elem, value)
@@ -268,7 +268,7 @@ func (c *apiCall) recordingsDone(n int, elem, value string) {
 
 func (c *apiCall) publishRecordings() {
 	if len(csv(c.get("recordID"))) == 0 {
-		c.fail(bbb.ErrMissingRecordID)
+		c.fail(errMissingRecordID)
 		return
 	}
 	publish := c.get("publish")

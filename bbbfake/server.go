@@ -4,8 +4,9 @@
 // text tracks and webhooks in memory, and can be told to misbehave (slow,
 // broken, hanging, resetting, down).
 //
-// Everything protocol (checksums, parameter decoding, error documents) goes
-// through package bbb. A Server is safe for concurrent use.
+// Checksums and error documents are the fake's own implementation of BBB's
+// rules (checksum.go, errors.go), independent of package bbb, which it
+// tests. A Server is safe for concurrent use.
 package bbbfake
 
 import (

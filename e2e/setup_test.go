@@ -6,10 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/tinyscale/tinyscale/internal/ci"
 	"github.com/tinyscale/tinyscale/internal/testproc"
 )
 
@@ -22,13 +22,6 @@ const (
 // raceEnabled is set by race_test.go: tinyscale is then built with -race.
 var raceEnabled bool
 
-// inCI reports whether the test runs in CI, where a missing tool is an
-// error rather than a reason to skip.
-func inCI() bool {
-	v := strings.ToLower(os.Getenv("CI"))
-	return v != "" && v != "false" && v != "0"
-}
-
 // requireTool returns the path of a command, skipping the test when it is
 // missing (failing it in CI).
 func requireTool(t *testing.T, name string) string {
@@ -37,11 +30,7 @@ func requireTool(t *testing.T, name string) string {
 	if err == nil {
 		return path
 	}
-	msg := name + " is not on PATH: the end-to-end test with " + clientPackage + " needs Node.js 20+ and npm"
-	if inCI() {
-		t.Fatal(msg + " (CI=true: install them in the CI image)")
-	}
-	t.Skip(msg + "; skipping it")
+	ci.Skip(t, name+" is not on PATH: the end-to-end test with "+clientPackage+" needs Node.js 20+ and npm (in CI: install them in the CI image)")
 	return ""
 }
 

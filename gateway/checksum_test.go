@@ -9,7 +9,8 @@ import (
 	"github.com/tinyscale/tinyscale/gateway"
 )
 
-// The worked example of the BBB documentation (shared/bbb-api.md §2.4).
+// The worked example of the BBB documentation
+// (https://docs.bigbluebutton.org/development/api/#usage).
 const exampleQuery = "name=Test+Meeting&meetingID=abc123&attendeePW=111222&moderatorPW=333444"
 
 func TestChecksumMatrix(t *testing.T) {

@@ -117,43 +117,74 @@ func TestCreateFailureForgetsPlacement(t *testing.T) {
 	wantKey(t, r, bbb.Failed, "missingParamMeetingID")
 }
 
+// TestJoinRedirectsToOwner: two meetings created one after the other on
+// two idle servers land one on each (each create counts at once), so every
+// run checks that a join goes to its own meeting's server and not to the
+// other one: a join sent to a random or the first server fails here in
+// every run, not one in two.
 func TestJoinRedirectsToOwner(t *testing.T) {
 	c := newCluster(t, 2)
-	holder := c.create("join-room")
-	// Greenlight's join: an empty password, role, createTime, userdata.
-	createTime := holder.Meetings()[0].CreateTime
-	raw := fmt.Sprintf("avatarURL=https%%3A%%2F%%2Fgl.example%%2Fa.png&createTime=%d&fullName=J%%C3%%BCrgen+M%%C3%%BCller&meetingID=join-room&password=&role=MODERATOR&userID=u-1&userdata-bbb_override_default_locale=de", createTime)
-	res, body := c.get(signedRaw(bbb.SHA1, "join", raw))
-	if res.StatusCode != http.StatusFound {
-		t.Fatalf("HTTP %d, want 302: %s", res.StatusCode, body)
+	holders := map[string]*bbbfake.Server{"join-room-a": c.create("join-room-a"), "join-room-b": c.create("join-room-b")}
+	if holders["join-room-a"] == holders["join-room-b"] {
+		t.Fatalf("both meetings on %s: the burst did not split", holders["join-room-a"].Addr())
 	}
-	loc, err := url.Parse(res.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
+	for id, holder := range holders {
+		// Greenlight's join: an empty password, role, createTime, userdata.
+		createTime := meetingOn(t, holder, id).CreateTime
+		raw := fmt.Sprintf("avatarURL=https%%3A%%2F%%2Fgl.example%%2Fa.png&createTime=%d&fullName=J%%C3%%BCrgen+M%%C3%%BCller&meetingID=%s&password=&role=MODERATOR&userID=u-1&userdata-bbb_override_default_locale=de", createTime, id)
+		res, body := c.get(signedRaw(bbb.SHA1, "join", raw))
+		if res.StatusCode != http.StatusFound {
+			t.Fatalf("%s: HTTP %d, want 302: %s", id, res.StatusCode, body)
+		}
+		loc, err := url.Parse(res.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc.Host != holder.Addr() || loc.Path != "/bigbluebutton/api/join" {
+			t.Fatalf("%s: Location %s, want the holder %s's join", id, loc, holder.Addr())
+		}
+		// Every parameter kept byte for byte, signed with the holder's
+		// secret: checked by the fake's own checksum code, not by the
+		// package that signed it.
+		q, err := bbbfake.VerifyChecksum("join", loc.RawQuery, holder.Secret())
+		if err != nil {
+			t.Fatalf("%s: redirect not signed for the holder: %v", id, err)
+		}
+		if q != raw {
+			t.Fatalf("%s: parameters changed:\n got %s\nwant %s", id, q, raw)
+		}
+		for _, f := range c.fakes {
+			if f != holder {
+				if _, err := bbbfake.VerifyChecksum("join", loc.RawQuery, f.Secret()); err == nil {
+					t.Fatalf("%s: redirect also signed with the other server's secret", id)
+				}
+			}
+		}
+		if n := holder.CountCalls("join"); n != 0 {
+			t.Fatalf("join made %d backend calls, want none", n)
+		}
+		// The browser follows it: the holder itself redirects to its client.
+		res2, err := c.hc.Get(loc.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res2.Body.Close()
+		if res2.StatusCode != http.StatusFound || !strings.Contains(res2.Header.Get("Location"), "sessionToken=") {
+			t.Fatalf("%s: backend join: %d %s", id, res2.StatusCode, res2.Header.Get("Location"))
+		}
 	}
-	if loc.Host != holder.Addr() || loc.Path != "/bigbluebutton/api/join" {
-		t.Fatalf("Location %s, want the holder %s's join", loc, holder.Addr())
+}
+
+// meetingOn returns the fake's record of meeting id.
+func meetingOn(t *testing.T, f *bbbfake.Server, id string) bbbfake.MeetingInfo {
+	t.Helper()
+	for _, m := range f.Meetings() {
+		if m.MeetingID == id {
+			return m
+		}
 	}
-	// Every parameter kept byte for byte, signed with the holder's secret.
-	q, err := bbb.Verify("join", loc.RawQuery, bbb.AllAlgorithms, holder.Secret())
-	if err != nil {
-		t.Fatalf("redirect not signed for the holder: %v", err)
-	}
-	if q != raw {
-		t.Fatalf("parameters changed:\n got %s\nwant %s", q, raw)
-	}
-	if n := holder.CountCalls("join"); n != 0 {
-		t.Fatalf("join made %d backend calls, want none", n)
-	}
-	// The browser follows it: the holder itself redirects to its client.
-	res2, err := c.hc.Get(loc.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	res2.Body.Close()
-	if res2.StatusCode != http.StatusFound || !strings.Contains(res2.Header.Get("Location"), "sessionToken=") {
-		t.Fatalf("backend join: %d %s", res2.StatusCode, res2.Header.Get("Location"))
-	}
+	t.Fatalf("%s does not run %s", f.Addr(), id)
+	return bbbfake.MeetingInfo{}
 }
 
 func TestJoinAnswers(t *testing.T) {

@@ -9,13 +9,13 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tinyscale/tinyscale/internal/ci"
 )
 
 // Server is a redis-server started by a test.
@@ -76,10 +76,7 @@ func (s *Server) Stop() {
 // Missing skips the test for want of Redis, or fails it under CI=true.
 func Missing(t testing.TB, why string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("CI=true but no Redis for this test: %s (install redis-server or set REDIS_URL)", why)
-	}
-	t.Skipf("no Redis: %s (install redis-server or set REDIS_URL to run the Redis tests)", why)
+	ci.Skip(t, "no Redis for this test: "+why+" (install redis-server or set REDIS_URL to run the Redis tests)")
 }
 
 // Start starts a redis-server for this test alone, stopped when it ends;
