@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/deliver"
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
@@ -24,13 +26,41 @@ type Relay struct {
 	ClientSecret func(tenant string) (string, bool)
 	// ServerSecret returns a backend's secret, false for an unknown server.
 	ServerSecret func(serverID string) (string, bool)
-	// OnEnded, if set, is told that a meeting ended (tinyscale's own
-	// meetingEndedURL), so its placement and load are freed at once.
-	OnEnded   func(tenant, meetingID, serverID string)
-	Deliverer *Deliverer
-	Log       *slog.Logger
-	Now       func() time.Time
+	// OnEnded, if set, is asked what a meeting-ended callback means: it
+	// asks the server whether the meeting still runs and, only if it does
+	// not, frees its placement and load at once. A meeting-ended callback
+	// is relayed to the integration only when it is confirmed.
+	OnEnded func(ctx context.Context, t Target) Ending
+	// Queue delivers the callbacks (a *deliver.Queue).
+	Queue Enqueuer
+	// Schedule is the wait before each delivery attempt; nil is
+	// deliver.BBBSchedule, bbb-web's own for meeting-ended callbacks.
+	Schedule []time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
 }
+
+// Enqueuer queues a delivery durably: *deliver.Queue is one.
+type Enqueuer interface {
+	Enqueue(deliver.Job) error
+}
+
+// Ending is what the server says of a meeting a meeting-ended callback
+// names.
+type Ending int
+
+const (
+	// EndConfirmed: the server no longer runs the meeting; its placement
+	// is freed and the callback relayed.
+	EndConfirmed Ending = iota
+	// EndRunning: the server still runs a meeting of that ID, so the
+	// callback is a replay or a late one of an earlier session. Nothing is
+	// freed and nothing relayed.
+	EndRunning
+	// EndUnknown: the server could not be asked. The caller gets 503, and
+	// BBB tries again on its own schedule.
+	EndUnknown
+)
 
 // maxCallbackBody bounds what a BBB server may post (analytics JSON of a
 // big meeting is the largest).
@@ -66,19 +96,44 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // ended relays a meeting-ended GET with the parameters BBB appended
-// (meetingID, recordingmarks), and tells tinyscale the meeting is over.
+// (meetingID, recordingmarks), once the server confirms that the meeting
+// is over.
 func (r *Relay) ended(w http.ResponseWriter, req *http.Request, t Target) {
-	if t.Kind == Ended && r.OnEnded != nil {
-		r.OnEnded(t.Tenant, t.MeetingID, t.ServerID)
+	if r.OnEnded != nil {
+		switch r.OnEnded(req.Context(), t) {
+		case EndRunning:
+			r.Log.Warn("meeting-ended callback ignored: the server still runs a meeting of that ID (a replay, or a late callback of an earlier session)",
+				"kind", string(t.Kind), "tenant", t.Tenant, "meetingID", t.MeetingID, "server", t.ServerID)
+			w.WriteHeader(http.StatusOK)
+			return
+		case EndUnknown:
+			http.Error(w, "cannot confirm with the BBB server now; try again", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	if t.URL != "" {
 		raw := req.URL.RawQuery
 		if scoped(t) {
 			raw = bbb.ReplaceParam(raw, "meetingID", t.MeetingID)
 		}
-		r.Deliverer.Send(&Delivery{Kind: t.Kind, Method: http.MethodGet, URL: appendQuery(t.URL, raw)})
+		if !r.enqueue(w, t, deliver.Job{Method: http.MethodGet, URL: appendQuery(t.URL, raw)}) {
+			return
+		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// enqueue queues the delivery of t's callback; when it cannot (the
+// tenant's queue is full, the store is down) it answers 503, so that the
+// BBB server tries again later, and reports false.
+func (r *Relay) enqueue(w http.ResponseWriter, t Target, j deliver.Job) bool {
+	j.Tenant, j.Kind, j.Schedule = t.Tenant, string(t.Kind), r.Schedule
+	if err := r.Queue.Enqueue(j); err != nil {
+		r.Log.Warn("callback not queued", "kind", string(t.Kind), "tenant", t.Tenant, "error", err)
+		http.Error(w, "callback not queued; try again later", http.StatusServiceUnavailable)
+		return false
+	}
+	return true
 }
 
 // recording relays a recording-ready POST: BBB's JWT (signed with the
@@ -106,9 +161,10 @@ func (r *Relay) recording(w http.ResponseWriter, req *http.Request, t Target) {
 		return
 	}
 	body := url.Values{"signed_parameters": {signed}}.Encode()
-	r.Deliverer.Send(&Delivery{Kind: Recording, Method: http.MethodPost, URL: t.URL, Body: []byte(body),
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
-	w.WriteHeader(http.StatusOK)
+	if r.enqueue(w, t, deliver.Job{Method: http.MethodPost, URL: t.URL, Body: []byte(body),
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}) {
+		w.WriteHeader(http.StatusOK)
+	}
 }
 
 // analyticsLifetime is how long the re-signed analytics JWT is valid.
@@ -153,12 +209,13 @@ func (r *Relay) analytics(w http.ResponseWriter, req *http.Request, t Target) {
 	if ct == "" {
 		ct = "application/json"
 	}
-	r.Deliverer.Send(&Delivery{Kind: Analytics, Method: http.MethodPost, URL: t.URL, Body: body, Header: http.Header{
+	if r.enqueue(w, t, deliver.Job{Method: http.MethodPost, URL: t.URL, Body: body, Header: http.Header{
 		"Content-Type":  {ct},
 		"Authorization": {"Bearer " + signed},
 		"User-Agent":    {"BigBlueButton Analytics Callback"},
-	}})
-	w.WriteHeader(http.StatusOK)
+	}}) {
+		w.WriteHeader(http.StatusOK)
+	}
 }
 
 // clientSecret returns the secret to sign t's callback with; for a tenant
@@ -205,12 +262,4 @@ func appendQuery(u, raw string) string {
 		return u + "&" + raw
 	}
 	return u + "?" + raw
-}
-
-func hostOf(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return ""
-	}
-	return p.Host
 }

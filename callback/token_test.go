@@ -2,6 +2,8 @@ package callback
 
 import (
 	"net/url"
+
+	"github.com/golang-jwt/jwt/v5"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,6 @@ func TestTokenRoundTrip(t *testing.T) {
 	}
 	for name, bad := range map[string]string{
 		"other secret": func() string { t, _ := NewSigner("other").Issue(want, time.Now()); return t }(),
-		"expired":      func() string { t, _ := s.Issue(want, time.Now().Add(-31*24*time.Hour)); return t }(),
 		"tampered":     tok[:len(tok)-2] + "xx",
 		"garbage":      "not-a-token",
 		"empty":        "",
@@ -98,4 +99,83 @@ func TestRewriteKeepsClientMeetingEndedURL(t *testing.T) {
 	if !strings.HasPrefix(out, "meetingEndedURL=") {
 		t.Fatalf("empty query: %q", out)
 	}
+}
+
+func TestCheckTargets(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		bad   string // the parameter named in the error, "" for none
+	}{
+		{"meetingID=a&meta_endCallbackUrl=https%3A%2F%2Fgl.example%2Fend", ""},
+		{"meetingID=a&meetingEndedURL=http%3A%2F%2F10.0.0.1%3A8080%2Fx", ""},
+		{"meetingID=a&meta_endCallbackUrl=", ""},
+		{"meetingID=a&meta_other=file%3A%2F%2F%2Fetc%2Fpasswd", ""}, // not a callback
+		{"meetingID=a&meta_endCallbackUrl=file%3A%2F%2F%2Fetc%2Fpasswd", "meta_endCallbackUrl"},
+		{"meetingID=a&meta_ENDCALLBACKURL=gopher%3A%2F%2Fx", "meta_ENDCALLBACKURL"},
+		{"meetingID=a&meta%5Fbbb-recording-ready-url=%2Frelative", "meta_bbb-recording-ready-url"},
+		{"meetingID=a&meta_bn-recording-ready-url=javascript%3Aalert(1)", "meta_bn-recording-ready-url"},
+		{"meetingID=a&meta_canvas-recording-ready-url=ftp%3A%2F%2Fx%2F", "meta_canvas-recording-ready-url"},
+		{"meetingID=a&meta_analytics-callback-url=https%3A%2F%2F", "meta_analytics-callback-url"},
+		{"meetingID=a&meetingEndedURL=%zz", "meetingEndedURL"},
+	} {
+		e := CheckTargets(c.query)
+		switch {
+		case c.bad == "" && e != nil:
+			t.Errorf("%s: refused: %v", c.query, e)
+		case c.bad != "" && (e == nil || e.Key != "validationError" || !strings.Contains(e.Message, c.bad)):
+			t.Errorf("%s: got %v, want validationError naming %s", c.query, e, c.bad)
+		}
+	}
+}
+
+func TestTokensOutliveTheSecretAndTime(t *testing.T) {
+	key := make([]byte, 32)
+	key[0] = 7
+	want := Target{Kind: End, URL: "https://gl.example/end", Tenant: "default", MeetingID: "m", ServerID: "s1"}
+	s := NewKeySigner(key, "old-secret")
+	tok, err := s.Issue(want, time.Now().Add(-5*365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Five years old, and TINYSCALE_SECRET changed: still the relay's.
+	if got, err := NewKeySigner(key, "new-secret").Parse(tok); err != nil || got != want {
+		t.Fatalf("an old token after a secret change: %+v, %v", got, err)
+	}
+	// A legacy token (secret-derived key, 30-day expiry, long expired) is
+	// accepted while the secret is the same...
+	legacy := legacyExpired(t, "old-secret", want)
+	if got, err := s.Parse(legacy); err != nil || got != want {
+		t.Fatalf("an expired legacy token: %+v, %v", got, err)
+	}
+	// ...and after the secret changed, it is never delivered on, but its
+	// URL is still shown in metadata.
+	rotated := NewKeySigner(key, "new-secret")
+	if _, err := rotated.Parse(legacy); err == nil {
+		t.Fatal("a legacy token of an old secret was accepted for delivery")
+	}
+	rw := &Rewriter{Base: "https://lb.example", Signer: rotated}
+	body := []byte("<endcallbackurl>https://lb.example" + PathPrefix + "end/" + legacy + "</endcallbackurl>")
+	if got := string(rw.Restore(body)); got != "<endcallbackurl>https://gl.example/end</endcallbackurl>" {
+		t.Fatalf("Restore of a legacy token after a secret change: %s", got)
+	}
+	// A different relay key never verifies.
+	other := make([]byte, 32)
+	if _, err := NewKeySigner(other, "").Parse(tok); err == nil {
+		t.Fatal("a token of another relay key was accepted")
+	}
+}
+
+// legacyExpired is a token as earlier versions issued it: keyed on the
+// secret, with an expiry, here 60 days ago.
+func legacyExpired(t *testing.T, secret string, target Target) string {
+	t.Helper()
+	c := claims{Target: target, RegisteredClaims: jwt.RegisteredClaims{
+		IssuedAt:  jwt.NewNumericDate(time.Now().Add(-90 * 24 * time.Hour)),
+		ExpiresAt: jwt.NewNumericDate(time.Now().Add(-60 * 24 * time.Hour)),
+	}}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(legacyKey(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }

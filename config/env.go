@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -37,6 +38,13 @@ type Env struct {
 	// PublicURL is how BBB servers reach tinyscale (TINYSCALE_URL), for
 	// callbacks; empty leaves callback parameters untouched.
 	PublicURL string
+	// CallbackDeny are the networks callbacks may not reach
+	// (TINYSCALE_CALLBACK_DENY), besides link-local, which is always
+	// denied.
+	CallbackDeny []netip.Prefix
+	// CallbackRetry is the wait before each delivery attempt
+	// (TINYSCALE_CALLBACK_RETRY, default BBB's 0s,30s,1m,2m,5m).
+	CallbackRetry []time.Duration
 
 	// The failed-checksum limiter: TINYSCALE_CHECKSUM_FAILURES failures
 	// within TINYSCALE_CHECKSUM_WINDOW block an address for
@@ -212,6 +220,9 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 			return nil, fmt.Errorf("TINYSCALE_URL=%q is not an http(s) URL; set it to the address BBB servers reach tinyscale at, e.g. TINYSCALE_URL=https://lb.example.org", v)
 		}
 		e.PublicURL = strings.TrimRight(u.String(), "/")
+	}
+	if err := e.loadCallbackEnv(getenv); err != nil {
+		return nil, err
 	}
 	switch e.LogFormat {
 	case "text", "json":

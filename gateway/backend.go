@@ -69,20 +69,6 @@ func (g *Gateway) restore(body []byte) []byte {
 	return g.cfg.Callbacks.Restore(body)
 }
 
-// MeetingEnded frees a meeting's placement and load at once, when its
-// server calls tinyscale's meetingEndedURL, instead of at the next poll.
-func (g *Gateway) MeetingEnded(tenantName, meetingID, serverID string) {
-	if t := g.tenants.Get(tenantName); t != nil {
-		if bbbID, err := t.Scope(meetingID); err == nil {
-			if s := g.pool.Get(serverID); s != nil {
-				s.Forget(bbbID)
-			}
-		}
-	}
-	g.store.Release(tenantName, meetingID, serverID)
-	g.log.Info("meeting ended", "meetingID", meetingID, "server", serverID)
-}
-
 // parseBackend reads a backend's XML answer, nil if it is not one.
 func parseBackend(res *bbb.Response) *bbb.Reply {
 	if res.Status != http.StatusOK {

@@ -16,7 +16,9 @@ import (
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/bbbfake"
 	"github.com/tinyscale/tinyscale/callback"
+	"github.com/tinyscale/tinyscale/deliver"
 	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/state"
 )
 
 // integration is a fake Greenlight/Moodle receiving callbacks.
@@ -73,9 +75,10 @@ func (in *integration) wait(t *testing.T, path string, n int) []received {
 }
 
 // withCallbacks turns on the relay with TINYSCALE_URL = the cluster's URL.
-func withCallbacks(c *cluster) *callback.Deliverer {
+func withCallbacks(c *cluster) *deliver.Queue {
 	signer := callback.NewSigner(testSecret)
-	d := &callback.Deliverer{Backoff: 10 * time.Millisecond, MaxBackoff: 40 * time.Millisecond, Attempts: 4}
+	d := deliver.New(state.NewMemory(), deliver.Options{})
+	d.Start()
 	c.t.Cleanup(d.Close)
 	c.other = &callback.Relay{
 		Signer: signer,
@@ -94,9 +97,10 @@ func withCallbacks(c *cluster) *callback.Deliverer {
 			}
 			return "", false
 		},
-		OnEnded:   c.gw.MeetingEnded,
-		Deliverer: d,
-		Log:       slog.New(slog.DiscardHandler),
+		OnEnded:  c.gw.MeetingEnded,
+		Queue:    d,
+		Schedule: fastSchedule,
+		Log:      slog.New(slog.DiscardHandler),
 	}
 	c.reconfigure(func(cfg *gateway.Config) {
 		cfg.Callbacks = &callback.Rewriter{Base: c.srv.URL, Signer: signer}
@@ -104,6 +108,9 @@ func withCallbacks(c *cluster) *callback.Deliverer {
 	c.other.(*callback.Relay).OnEnded = c.gw.MeetingEnded
 	return d
 }
+
+// fastSchedule is BBB's five attempts without its waits.
+var fastSchedule = []time.Duration{0, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond, 10 * time.Millisecond}
 
 func TestCallbacksRelayedAndResigned(t *testing.T) {
 	c := newCluster(t, 2)

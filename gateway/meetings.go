@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
@@ -63,6 +64,10 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 	}
 	t := c.tenant
 	c.query = tenant.Apply(c.query, tenant.Create, &g.tenants.Global, &t.Policy)
+	if e := callback.CheckTargets(c.query); e != nil {
+		c.fail(w, e)
+		return
+	}
 	tag, required := pool.ParseTag(c.param("meta_server-tag"))
 	req := pool.Request{MeetingID: c.bbbID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint"))), Allowed: t.Tags}
 	var err error

@@ -53,6 +53,9 @@ type Bolt struct {
 	// The stored recordings' index is loaded on first use: recordings_bolt.go.
 	srecOnce sync.Once
 	srecErr  error
+
+	// held are the jobs this process put or adopted (queue_bolt.go).
+	held jobTable
 }
 
 // OpenBolt opens (creating if needed) the bolt file at path and loads it.

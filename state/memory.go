@@ -15,6 +15,7 @@ type Memory struct {
 	docs       map[string][]byte
 	now        func() time.Time
 	srecs      recordingIndex // stored recordings: recordings_index.go
+	queue      jobTable       // the delivery queue (queue_memory.go)
 }
 
 type key struct{ tenant, meetingID string }

@@ -60,6 +60,9 @@ type Store interface {
 	LoadDoc(name string) ([]byte, error)
 	// SaveDoc stores a small named document durably.
 	SaveDoc(name string, data []byte) error
+	Docs
+	// Jobs keep the delivery queue (queue.go).
+	Jobs
 	// Close releases the store's resources.
 	Close() error
 	// RecordingIndex is the index of tinyscale's own recording store.

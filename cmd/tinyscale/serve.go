@@ -113,11 +113,15 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 			TrustProxy: env.TrustProxy, OnBlock: func(string) { m.ChecksumBlocked() },
 		},
 	}
+	queue := deliveryQueue(env, store, m, log)
+	defer queue.Close()
 	var relay http.Handler = http.NotFoundHandler()
 	if env.PublicURL != "" {
-		var deliverer *callback.Deliverer
-		gcfg.Callbacks, relay, deliverer = callbacks(env, p, tenants, m, log)
-		defer deliverer.Close()
+		var r *callback.Relay
+		if gcfg.Callbacks, r, err = callbacks(env, p, tenants, store, queue, log); err != nil {
+			return err
+		}
+		relay = r
 	} else {
 		log.Warn("TINYSCALE_URL is not set: callback URLs pass to the BBB servers untouched, so recording-ready and analytics callbacks will not verify at the integration; set TINYSCALE_URL to the address BBB servers reach tinyscale at")
 	}

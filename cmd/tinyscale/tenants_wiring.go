@@ -3,13 +3,12 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/config"
-	"github.com/tinyscale/tinyscale/metrics"
+	"github.com/tinyscale/tinyscale/deliver"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
@@ -45,18 +44,17 @@ func loadTenants(env *config.Env, store state.Store, log *slog.Logger) (*tenant.
 	return reg, overlay, nil
 }
 
-// callbacks builds the callback rewriter, relay and deliverer for
-// TINYSCALE_URL. Tokens are signed with a key derived from
-// TINYSCALE_SECRET, so every instance sharing it takes every callback.
-func callbacks(env *config.Env, p *pool.Pool, tenants *tenant.Registry, m *metrics.Metrics, log *slog.Logger) (*callback.Rewriter, *callback.Relay, *callback.Deliverer) {
-	signer := callback.NewSigner(env.Secret)
-	d := &callback.Deliverer{
-		Log:       log,
-		OnOutcome: func(k callback.Kind, outcome string) { m.Callback(string(k), outcome) },
-		HTTP: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}},
+// callbacks builds the callback rewriter and relay for TINYSCALE_URL.
+// Tokens are signed with the relay key kept in the store, so every
+// instance sharing the store takes every callback, and tokens outlive a
+// change of TINYSCALE_SECRET; tokens of earlier versions, keyed on that
+// secret, are still accepted while it is unchanged.
+func callbacks(env *config.Env, p *pool.Pool, tenants *tenant.Registry, store state.Store, q *deliver.Queue, log *slog.Logger) (*callback.Rewriter, *callback.Relay, error) {
+	key, err := callback.LoadKey(store)
+	if err != nil {
+		return nil, nil, err
 	}
+	signer := callback.NewKeySigner(key, env.Secret)
 	relay := &callback.Relay{
 		Signer: signer,
 		ClientSecret: func(name string) (string, bool) {
@@ -71,8 +69,9 @@ func callbacks(env *config.Env, p *pool.Pool, tenants *tenant.Registry, m *metri
 			}
 			return "", false
 		},
-		Deliverer: d,
-		Log:       log,
+		Queue:    q,
+		Schedule: env.CallbackRetry,
+		Log:      log,
 	}
-	return &callback.Rewriter{Base: env.PublicURL, Signer: signer}, relay, d
+	return &callback.Rewriter{Base: env.PublicURL, Signer: signer}, relay, nil
 }
