@@ -28,6 +28,9 @@ type Env struct {
 	MaxBody        int64         // TINYSCALE_MAX_BODY
 	LogFormat      string        // TINYSCALE_LOG_FORMAT: text or json
 	LogLevel       string        // TINYSCALE_LOG_LEVEL: debug, info, warn, error
+	// PprofListen, when set, serves Go's profiler (net/http/pprof) on this
+	// address of its own (TINYSCALE_PPROF_LISTEN); off by default.
+	PprofListen string
 
 	Strategy     string        // TINYSCALE_STRATEGY: least-load or roundrobin
 	OfflineAfter int           // TINYSCALE_OFFLINE_AFTER: failed polls in a row
@@ -214,6 +217,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		return nil, fmt.Errorf("TINYSCALE_STRATEGY=%q: use least-load (the default) or roundrobin", e.Strategy)
 	}
 	e.AdminToken = getenv("TINYSCALE_ADMIN_TOKEN")
+	e.PprofListen = getenv("TINYSCALE_PPROF_LISTEN")
 	if v := getenv("TINYSCALE_URL"); v != "" {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {

@@ -2,6 +2,8 @@ package gateway_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +15,8 @@ import (
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/bbbfake"
 	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/internal/asynclog"
+	"github.com/tinyscale/tinyscale/metrics"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 )
@@ -92,13 +96,30 @@ func (w *headerWriter) reset() {
 // the backend, the 302 written. No backend is called. The request is
 // parsed once and copied per iteration, so that net/http's own parsing,
 // the same for every handler, is left out.
+//
+// The "default" case is configured as tinyscale serves by default: one log
+// line per call (slog's text handler through asynclog, to io.Discard), the
+// metrics, the checksum limiter.
 func BenchmarkJoin(b *testing.B) {
 	gw, _ := benchGateway(b, 4, nil)
 	benchCreate(b, gw, "bench-room")
-	for _, alg := range []bbb.Algorithm{bbb.SHA1, bbb.SHA256} {
+	logw := asynclog.New(io.Discard, 0, 0)
+	b.Cleanup(func() { logw.Close() })
+	def, _ := benchGateway(b, 4, func(c *gateway.Config) {
+		c.Logger = slog.New(asynclog.NewHandler(slog.NewTextHandler(logw, nil), logw))
+		c.Observer = metrics.New(pool.New())
+		c.Limiter = &gateway.Limiter{Failures: 20, Window: time.Minute, Block: 5 * time.Minute}
+	})
+	benchCreate(b, def, "bench-room")
+	for _, tc := range []struct {
+		name string
+		gw   *gateway.Gateway
+		alg  bbb.Algorithm
+	}{{"sha1", gw, bbb.SHA1}, {"sha256", gw, bbb.SHA256}, {"default", def, bbb.SHA256}} {
+		gw, alg := tc.gw, tc.alg
 		tmpl := httptest.NewRequest(http.MethodGet, signedRaw(alg, "join", benchJoin), nil)
 		w := &headerWriter{h: http.Header{}}
-		b.Run(alg.String(), func(b *testing.B) {
+		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				w.reset()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,11 @@ type Limiter struct {
 	mu      sync.Mutex
 	clients map[string]*failures
 	swept   time.Time
+	// until is the latest time any address is blocked until (Unix
+	// nanoseconds): before it, Blocked looks an address up; after it, no
+	// address can be blocked, and Blocked answers without the lock that
+	// every request would otherwise queue on.
+	until atomic.Int64
 }
 
 type failures struct {
@@ -61,6 +67,9 @@ func (l *Limiter) Blocked(addr string, now time.Time) bool {
 	if l == nil || l.Failures <= 0 {
 		return false
 	}
+	if now.UnixNano() >= l.until.Load() {
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f := l.clients[addr]
@@ -93,6 +102,9 @@ func (l *Limiter) Fail(addr string, now time.Time) bool {
 	f.count++
 	if f.count >= l.Failures && !now.Before(f.blocked) {
 		f.blocked = now.Add(l.Block)
+		if b := f.blocked.UnixNano(); b > l.until.Load() {
+			l.until.Store(b) // under mu: no other writer
+		}
 		f.count, f.since = 0, now
 		if l.OnBlock != nil {
 			l.OnBlock(addr)

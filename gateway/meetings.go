@@ -183,10 +183,17 @@ func (g *Gateway) join(w http.ResponseWriter, c *call) {
 		return
 	}
 	c.result = "redirect"
-	w.Header().Set("Location", s.Client.URL(bbb.CallJoin, c.query))
-	w.Header().Set("Cache-Control", "no-cache")
+	// The keys are canonical already: set without Header.Set's
+	// canonicalisation, and Cache-Control's value shared by every join.
+	h := w.Header()
+	h["Location"] = []string{s.Client.URL(bbb.CallJoin, c.query)}
+	h["Cache-Control"] = noCache
 	w.WriteHeader(http.StatusFound)
 }
+
+// noCache is the Cache-Control of a join's redirect. net/http only reads
+// it; nothing may change it in place.
+var noCache = []string{"no-cache"}
 
 // joinError answers a failed join. With redirect on and an errorRedirectUrl
 // given, it redirects there with BBB's errors= JSON, as BBB 2.7+ does;

@@ -42,7 +42,8 @@ type Metrics struct {
 	callbacks       *prometheus.CounterVec
 	blocked         prometheus.Counter
 
-	results *labelSet
+	results  *labelSet
+	children childCache
 }
 
 // New returns the metrics of a tinyscale serving from p. The pool is read
@@ -108,9 +109,9 @@ func (m *Metrics) Handler() http.Handler {
 // APICall implements gateway.Observer. Tenant names are the configured
 // ones, so the label stays bounded.
 func (m *Metrics) APICall(tenant, call, result string, d time.Duration) {
-	call = callLabel(call)
-	m.apiRequests.WithLabelValues(tenant, call, m.results.get(result)).Inc()
-	m.apiDuration.WithLabelValues(call).Observe(d.Seconds())
+	c := m.apiChild(tenant, call, result)
+	c.requests.Inc()
+	c.duration.Observe(d.Seconds())
 }
 
 // BackendCall implements gateway.Observer.

@@ -56,6 +56,9 @@ func appendParam(raw, k, v string) string {
 }
 
 func sortedKeys(m map[string]string) []string {
+	if len(m) == 0 {
+		return nil // the usual case, on every create and join: no policy
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

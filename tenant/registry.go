@@ -149,6 +149,11 @@ func (r *Registry) Reserved(meetingID string) bool {
 }
 
 func normalizeHost(h string) string {
+	// Only a host with a colon can carry a port: SplitHostPort allocates
+	// an error for every host without one, and this runs on every call.
+	if strings.IndexByte(h, ':') < 0 {
+		return strings.ToLower(strings.TrimSuffix(h, "."))
+	}
 	if host, _, err := net.SplitHostPort(h); err == nil {
 		h = host
 	}

@@ -90,13 +90,13 @@ func startCeiling() (*ceilingProc, error) {
 		addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
 		if !ok {
 			p.stop()
-			return nil, fmt.Errorf("ceiling server said %q: %s", s, c.output.String())
+			return nil, fmt.Errorf("ceiling server said %q: %s", s, c.tail())
 		}
 		p.addr = addr
 		return p, nil
 	case <-time.After(10 * time.Second):
 		p.stop()
-		return nil, fmt.Errorf("ceiling server did not start within 10s: %s", c.output.String())
+		return nil, fmt.Errorf("ceiling server did not start within 10s: %s", c.tail())
 	}
 }
 

@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/tinyscale-bench [-quick] [-json FILE] [-only NAME] [-tinyscale PATH]
+//	go run ./cmd/tinyscale-bench [-quick] [-json FILE] [-only NAME] [-tinyscale PATH] [-profile DIR]
 //
 // Scenarios: join, create, getmeetings, rush, polling, memory (see
 // docs/benchmarks.md for what each measures and why). Without -tinyscale the
@@ -34,6 +34,7 @@ type options struct {
 	jsonFile  string
 	only      string
 	tinyscale string
+	profile   string
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.StringVar(&o.jsonFile, "json", "", "also write the results as JSON to this `file`")
 	flag.StringVar(&o.only, "only", "", "run only this scenario: "+strings.Join(scenarioNames(), ", "))
 	flag.StringVar(&o.tinyscale, "tinyscale", "", "`path` of a built tinyscale binary (default: go build ./cmd/tinyscale)")
+	flag.StringVar(&o.profile, "profile", "", "write CPU and allocation profiles of tinyscale under load to this `directory` (an extra round of the join scenario)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "tinyscale-bench takes no arguments, got %q\n", flag.Args())
@@ -105,7 +107,12 @@ func runPlan(ctx context.Context, p plan, o options, out io.Writer) (*report, er
 			return nil, err
 		}
 	}
-	env := &benchEnv{bin: bin, plan: p, log: out}
+	env := &benchEnv{bin: bin, plan: p, log: out, profileDir: o.profile}
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	rep := newReport(p.name)
 	for _, s := range todo {
 		if ctx.Err() != nil {

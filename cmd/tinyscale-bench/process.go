@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -18,6 +19,10 @@ type child struct {
 	name   string
 	cmd    *exec.Cmd
 	output tailBuffer // the end of its stdout and stderr, for errors
+	// logFile, when set, is where its stderr goes instead (tinyscale's
+	// log): a file, as a deployment's log would be, so that reading the
+	// lines costs this process nothing while it measures.
+	logFile string
 	done   chan struct{}
 	err    error // how it ended, once done is closed
 }
@@ -29,7 +34,9 @@ func startChild(name string, cmd *exec.Cmd) (*child, error) {
 	if cmd.Stdout == nil {
 		cmd.Stdout = &c.output
 	}
-	cmd.Stderr = &c.output
+	if cmd.Stderr == nil {
+		cmd.Stderr = &c.output
+	}
 	cmd.SysProcAttr = sysProcAttr()
 	// Wait returns soon after the process ends even if a process of its
 	// own still holds the output pipes.
@@ -46,12 +53,29 @@ func startChild(name string, cmd *exec.Cmd) (*child, error) {
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
+// tail returns the end of the process's output, for error messages.
+func (c *child) tail() string {
+	if c.logFile == "" {
+		return c.output.String()
+	}
+	f, err := os.Open(c.logFile)
+	if err != nil {
+		return c.output.String()
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > tailSize {
+		f.Seek(fi.Size()-tailSize, io.SeekStart)
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, tailSize))
+	return c.output.String() + string(data)
+}
+
 // exited returns an error describing the end of a process that is no
 // longer running, nil while it runs.
 func (c *child) exited() error {
 	select {
 	case <-c.done:
-		return fmt.Errorf("%s exited (%v): %s", c.name, c.err, c.output.String())
+		return fmt.Errorf("%s exited (%v): %s", c.name, c.err, c.tail())
 	default:
 		return nil
 	}

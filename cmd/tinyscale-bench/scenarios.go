@@ -12,6 +12,9 @@ type benchEnv struct {
 	bin  string
 	plan plan
 	log  io.Writer // progress lines
+	// profileDir, when set, gets CPU and allocation profiles of tinyscale
+	// under load (-profile).
+	profileDir string
 }
 
 // logf writes one indented progress line.

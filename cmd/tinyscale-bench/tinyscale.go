@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tinyscale/tinyscale/bbbfake"
@@ -32,9 +33,11 @@ func (t *tinyscaleProc) apiURL(call string) string {
 }
 
 // startTinyscale writes a servers.json listing fakes and starts bin with
-// it, listening on a free loopback port, logging errors only, with env
-// ("KEY=value") added. It returns once /readyz answers 200, that is once
-// every server was checked and at least one is available.
+// it, listening on a free loopback port, in its default configuration
+// (one log line per API call, at level info, to a file in its directory;
+// metrics on), with env ("KEY=value") added. It returns once /readyz
+// answers 200, that is once every server was checked and at least one is
+// available.
 func startTinyscale(ctx context.Context, bin string, fakes []*bbbfake.Server, env ...string) (*tinyscaleProc, error) {
 	dir, err := os.MkdirTemp("", "tinyscale-bench-")
 	if err != nil {
@@ -66,13 +69,21 @@ func startTinyscale(ctx context.Context, bin string, fakes []*bbbfake.Server, en
 		"TINYSCALE_SECRET=" + benchSecret,
 		"TINYSCALE_LISTEN=" + addr,
 		"TINYSCALE_SERVERS=" + servers,
-		"TINYSCALE_LOG_LEVEL=error",
 	}, env...)...)
+	logPath := filepath.Join(dir, "tinyscale.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	defer logFile.Close() // the child has its own descriptor
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	c, err := startChild("tinyscale", cmd)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	c.logFile = logPath
 	t := &tinyscaleProc{child: c, addr: addr, dir: dir}
 	if err := t.waitReady(ctx); err != nil {
 		t.stop()
@@ -101,13 +112,34 @@ func (t *tinyscaleProc) waitReady(ctx context.Context) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("tinyscale not ready after %v: %s", readyWait, t.output.String())
+	return fmt.Errorf("tinyscale not ready after %v: %s", readyWait, t.tail())
 }
 
 // stop ends the process and removes its directory.
 func (t *tinyscaleProc) stop() {
 	t.child.stop()
 	os.RemoveAll(t.dir)
+}
+
+// logLines ends the process (SIGTERM: a clean stop, which writes out the
+// log) and counts the lines of its log that hold every one of words.
+func (t *tinyscaleProc) logLines(words ...string) (int, error) {
+	t.child.stop()
+	data, err := os.ReadFile(t.logFile)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+next:
+	for line := range strings.Lines(string(data)) {
+		for _, w := range words {
+			if !strings.Contains(line, w) {
+				continue next
+			}
+		}
+		n++
+	}
+	return n, nil
 }
 
 // createTargets returns signed creates on tinyscale for the meetings

@@ -54,7 +54,9 @@ func demoCmd(ctx context.Context, args []string) error {
 		defer f.Close()
 		servers = append(servers, config.Server{ID: f.Name(), Host: f.URL(), Secret: f.Secret(), Weight: 1})
 	}
-	return run(ctx, env, servers, newLogger(env), func(addr string) {
+	log, closeLog := newLogger(env)
+	defer closeLog()
+	return run(ctx, env, servers, log, func(addr string) {
 		printDemo(os.Stdout, "http://"+addr+"/bigbluebutton/api", env.Secret, env.AdminToken)
 	})
 }

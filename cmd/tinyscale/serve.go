@@ -19,6 +19,7 @@ import (
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/config"
 	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/internal/asynclog"
 	"github.com/tinyscale/tinyscale/metrics"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
@@ -37,7 +38,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(env)
+	log, closeLog := newLogger(env)
+	defer closeLog()
 	servers, err := config.LoadServers(env.ServersFile)
 	if err != nil {
 		return err
@@ -52,14 +54,20 @@ func serveCmd(ctx context.Context, args []string) error {
 	return runWith(ctx, env, servers, store, &admin.StoreOverlay{Store: store}, hup, log, nil)
 }
 
-func newLogger(env *config.Env) *slog.Logger {
+// newLogger returns the logger to stderr that env asks for, and the
+// function that writes out its last lines: lines are written by a
+// goroutine of their own (asynclog), so that an API call's log line costs
+// it a copy into memory, not a write system call.
+func newLogger(env *config.Env) (*slog.Logger, func()) {
 	var level slog.Level
 	level.UnmarshalText([]byte(env.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	w := asynclog.New(os.Stderr, 0, 0)
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if env.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(asynclog.NewHandler(h, w)), func() { w.Close() }
 }
 
 // run serves with placements and admin changes kept in memory only and
@@ -154,6 +162,14 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
+	if env.PprofListen != "" {
+		stopPprof, err := servePprof(env.PprofListen, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+	}
 	poller := &pool.Poller{
 		Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Logger: log,
 		Thresholds: pool.Thresholds{Down: env.OfflineAfter, Up: env.OnlineAfter},
