@@ -23,8 +23,8 @@ type child struct {
 	// log): a file, as a deployment's log would be, so that reading the
 	// lines costs this process nothing while it measures.
 	logFile string
-	done   chan struct{}
-	err    error // how it ended, once done is closed
+	done    chan struct{}
+	err     error // how it ended, once done is closed
 }
 
 // startChild starts cmd; its output goes to the child's tail buffer unless
