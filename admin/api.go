@@ -44,6 +44,8 @@ type Config struct {
 	Timeout time.Duration
 	// Logger gets a line per change; nil logs nothing.
 	Logger *slog.Logger
+	// Usage answers GET usage; nil: it answers 404.
+	Usage UsageSource
 }
 
 // API is the admin API's http.Handler; mount it at Prefix.
@@ -88,6 +90,7 @@ func New(cfg Config) *API {
 		{"DELETE " + Prefix + "tenants/{name}", a.removeTenant},
 		{"POST " + Prefix + "tenants/{name}/rotate-secret", a.rotateSecret},
 		{"POST " + Prefix + "tenants/{name}/retire-secrets", a.retireSecrets},
+		{"GET " + Prefix + "usage", a.getUsage},
 	}
 	for _, r := range routes {
 		a.mux.HandleFunc(r.pattern, r.fn)

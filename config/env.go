@@ -72,6 +72,9 @@ type Env struct {
 	// (TINYSCALE_CREATE_DEFAULTS, TINYSCALE_CREATE_OVERRIDES,
 	// TINYSCALE_JOIN_DEFAULTS, TINYSCALE_JOIN_OVERRIDES).
 	CreateDefaults, CreateOverrides, JoinDefaults, JoinOverrides map[string]string
+	// UsageRetention is how long usage records are kept
+	// (TINYSCALE_USAGE_RETENTION, see env_usage.go).
+	UsageRetention time.Duration
 }
 
 // Defaults for the optional variables.
@@ -218,6 +221,9 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 	}
 	e.AdminToken = getenv("TINYSCALE_ADMIN_TOKEN")
 	e.PprofListen = getenv("TINYSCALE_PPROF_LISTEN")
+	if err := e.loadUsage(getenv); err != nil {
+		return nil, err
+	}
 	if v := getenv("TINYSCALE_URL"); v != "" {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {

@@ -20,6 +20,10 @@ type MeetingLoad struct {
 	// Expected is the size the meeting is expected to reach
 	// (meta_bbb-meeting-size-hint), 0 if unknown.
 	Expected int
+	// Name is the meeting's name, and Recording whether it was created
+	// with record=true: for usage accounting.
+	Name      string
+	Recording bool
 }
 
 // LoadModel turns what a server runs into one number, its load, so that

@@ -20,7 +20,7 @@ var (
 // pollSpec reads what the load model needs of each <meeting>.
 var pollSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string{
 	"meetingID", "participantCount", "voiceParticipantCount", "videoCount", "createTime", "isBreakout",
-	"metadata/bbb-meeting-size-hint",
+	"metadata/bbb-meeting-size-hint", "meetingName", "recording",
 }}
 
 // Check makes one signed getMeetings call to s and classifies the outcome:
@@ -59,6 +59,8 @@ func Check(ctx context.Context, s *Server) ([]MeetingLoad, error) {
 			Created:      time.UnixMilli(bbb.Int(f[4])), // BBB's times are milliseconds
 			Breakout:     f[5] == "true",
 			Expected:     int(bbb.Int(f[6])),
+			Name:         f[7],
+			Recording:    f[8] == "true",
 		}
 	}
 	return ms, nil

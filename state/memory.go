@@ -16,6 +16,7 @@ type Memory struct {
 	now        func() time.Time
 	srecs      recordingIndex // stored recordings: recordings_index.go
 	queue      jobTable       // the delivery queue (queue_memory.go)
+	usage      usageLog       // see usage_memory.go
 }
 
 type key struct{ tenant, meetingID string }

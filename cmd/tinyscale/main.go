@@ -8,6 +8,8 @@
 //	tinyscale servers    list and administer the servers of a running tinyscale
 //	tinyscale meetings   list the meetings of a running tinyscale
 //	tinyscale tenants    list and administer the tenants of a running tinyscale
+//	tinyscale usage      usage per tenant, day or server, for billing
+//	tinyscale check      validate the configuration and probe every server
 //	tinyscale version
 package main
 
@@ -36,7 +38,10 @@ Usage:
                       administer the tenants of a running tinyscale (docs/tenants.md)
   tinyscale state export|import [FILE]
                       back up the state, or move it between the embedded store and Redis
-  tinyscale version   print the version
+  tinyscale usage [--from D] [--to D] [--by tenant|day|server] [--format table|csv|json]
+                      meetings, participant-minutes and hours per tenant, day or server
+  tinyscale check     validate the configuration and probe every server before a (re)start
+  tinyscale version   print the version, commit, build date and Go version
   tinyscale help      this text
 
 Environment: TINYSCALE_SECRET (required), PORT (8000), TINYSCALE_SERVERS (servers.json),
@@ -71,8 +76,12 @@ func runCommand(ctx context.Context, args []string) error {
 		return meetingsCmd(ctx, args, os.Stdout)
 	case "tenants":
 		return tenantsCmd(ctx, args, os.Stdin, os.Stdout)
+	case "usage":
+		return usageCmd(ctx, args, os.Stdout)
+	case "check":
+		return checkCmd(ctx, args, os.Stdout)
 	case "version", "-version", "--version":
-		fmt.Println("tinyscale", version)
+		printVersion(os.Stdout)
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)

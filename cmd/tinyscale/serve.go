@@ -103,6 +103,8 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 
 	m := metrics.New(p)
+	build := readBuildInfo()
+	m.Registry().MustRegister(buildInfoGauge(build))
 	tenants, tenantOverlay, err := loadTenants(env, store, log)
 	if err != nil {
 		return err
@@ -137,10 +139,13 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	if r, ok := relay.(*callback.Relay); ok {
 		r.OnEnded = gw.MeetingEnded
 	}
-	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Tenants: tenants, TenantOverlay: tenantOverlay, Timeout: env.RequestTimeout, Logger: log})
+	tracker := newUsageTracker(env, store, tenants, log)
+	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Tenants: tenants, TenantOverlay: tenantOverlay, Timeout: env.RequestTimeout, Logger: log,
+		Usage: usageSource(tracker)})
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
-	gw.Reconcile(round)
+	reconcile := onRound(gw.Reconcile, tracker)
+	reconcile(round)
 
 	srv := &http.Server{
 		Handler: handler(gw, p, adminAPI, m.Handler(), relay),
@@ -173,7 +178,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	poller := &pool.Poller{
 		Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Logger: log,
 		Thresholds: pool.Thresholds{Down: env.OfflineAfter, Up: env.OnlineAfter},
-		OnRound:    gw.Reconcile,
+		OnRound:    reconcile,
 	}
 	go poller.Run(pctx)
 	go tenantOverlay.Watch(pctx, tenantSyncInterval)
@@ -184,7 +189,8 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("tinyscale listening", "addr", ln.Addr().String(), "servers", len(p.All()), "admin_api", env.AdminToken != "", "version", version)
+	log.Info("tinyscale listening", "addr", ln.Addr().String(), "servers", len(p.All()), "admin_api", env.AdminToken != "",
+		"version", build.Version, "commit", build.Commit, "built", build.Date, "go", build.GoVersion)
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

@@ -1,0 +1,163 @@
+package state
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The usage contract every store keeps, run against each implementation.
+
+var usageContract = []struct {
+	name string
+	run  func(t *testing.T, s UsageStore)
+}{
+	{"empty", func(t *testing.T, s UsageStore) {
+		recs, err := s.Usage(time.Time{}, time.Now().Add(time.Hour))
+		if err != nil || len(recs) != 0 {
+			t.Fatalf("Usage of an empty store = %v, %v", recs, err)
+		}
+	}},
+	{"round trip keeps every field", func(t *testing.T, s UsageStore) {
+		r := usageRec("acme", "m1", day(1, 10))
+		r.Name, r.Recorded, r.PeakParticipants, r.ParticipantMinutes = "Maths 101 — ünïcode", true, 42, 1234.5
+		mustUsage(t, s.AddUsage(r))
+		got := usageIn(t, s, day(1, 0), day(2, 0))
+		if len(got) != 1 || !sameUsage(got[0], r) {
+			t.Fatalf("Usage = %+v, want [%+v]", got, r)
+		}
+	}},
+	{"range is by start, half-open, oldest first", func(t *testing.T, s UsageStore) {
+		for _, r := range []UsageRecord{
+			usageRec("a", "late", day(3, 0)), // exactly at to: outside
+			usageRec("a", "mid", day(2, 12)),
+			usageRec("a", "first", day(2, 0)), // exactly at from: inside
+			usageRec("a", "before", day(1, 23)),
+		} {
+			mustUsage(t, s.AddUsage(r))
+		}
+		got := usageIn(t, s, day(2, 0), day(3, 0))
+		if len(got) != 2 || got[0].MeetingID != "first" || got[1].MeetingID != "mid" {
+			t.Fatalf("Usage of day 2 = %v, want first then mid", usageIDs(got))
+		}
+	}},
+	{"adding again replaces", func(t *testing.T, s UsageStore) {
+		r := usageRec("a", "m1", day(1, 10))
+		mustUsage(t, s.AddUsage(r))
+		r.ParticipantMinutes = 99 // a second instance saw the same meeting end
+		mustUsage(t, s.AddUsage(r))
+		got := usageIn(t, s, day(1, 0), day(2, 0))
+		if len(got) != 1 || got[0].ParticipantMinutes != 99 {
+			t.Fatalf("after adding twice: %+v, want one record with 99", got)
+		}
+	}},
+	{"same meetingID, other tenant or other start, are separate", func(t *testing.T, s UsageStore) {
+		mustUsage(t, s.AddUsage(usageRec("a", "m1", day(1, 10))))
+		mustUsage(t, s.AddUsage(usageRec("b", "m1", day(1, 10))))
+		mustUsage(t, s.AddUsage(usageRec("a", "m1", day(1, 11)))) // created again later
+		if got := usageIn(t, s, day(1, 0), day(2, 0)); len(got) != 3 {
+			t.Fatalf("Usage = %d records, want 3", len(got))
+		}
+	}},
+	{"prune drops what started before", func(t *testing.T, s UsageStore) {
+		for i := 1; i <= 5; i++ {
+			mustUsage(t, s.AddUsage(usageRec("a", "m", day(i, 0))))
+		}
+		n, err := s.PruneUsage(day(3, 0))
+		if err != nil || n != 2 {
+			t.Fatalf("PruneUsage = %d, %v; want 2", n, err)
+		}
+		got := usageIn(t, s, time.Time{}, day(10, 0))
+		if len(got) != 3 || !got[0].Start.Equal(day(3, 0)) {
+			t.Fatalf("after prune: %v", got)
+		}
+		if n, _ := s.PruneUsage(day(3, 0)); n != 0 {
+			t.Fatalf("pruning again dropped %d", n)
+		}
+	}},
+}
+
+func TestUsageContract(t *testing.T) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			for _, c := range usageContract {
+				t.Run(c.name, func(t *testing.T) {
+					s, ok := k.open(t).(UsageStore)
+					if !ok {
+						t.Fatalf("%s does not implement UsageStore", k.name)
+					}
+					c.run(t, s)
+				})
+			}
+		})
+	}
+}
+
+// TestBoltUsageSurvivesReopen checks that usage is durable: billing must
+// not lose a month to a restart.
+func TestBoltUsageSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	b, err := OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := usageRec("a", "m1", day(1, 10))
+	mustUsage(t, b.AddUsage(r))
+	b.Close()
+	b, err = OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := usageIn(t, b, day(1, 0), day(2, 0)); len(got) != 1 || !sameUsage(got[0], r) {
+		t.Fatalf("after reopen: %+v", got)
+	}
+}
+
+func day(d, h int) time.Time { return time.Date(2026, 11, d, h, 0, 0, 0, time.UTC) }
+
+func usageRec(tenant, id string, start time.Time) UsageRecord {
+	end := start.Add(45 * time.Minute)
+	return UsageRecord{Tenant: tenant, MeetingID: id, Server: "s1", Start: start, End: end,
+		DurationSeconds: end.Sub(start).Seconds(), PeakParticipants: 3, ParticipantMinutes: 100}
+}
+
+func sameUsage(a, b UsageRecord) bool {
+	return a.Tenant == b.Tenant && a.MeetingID == b.MeetingID && a.Name == b.Name && a.Server == b.Server &&
+		a.Start.Equal(b.Start) && a.End.Equal(b.End) && a.DurationSeconds == b.DurationSeconds &&
+		a.PeakParticipants == b.PeakParticipants && a.ParticipantMinutes == b.ParticipantMinutes && a.Recorded == b.Recorded
+}
+
+func usageIn(t *testing.T, s UsageStore, from, to time.Time) []UsageRecord {
+	t.Helper()
+	recs, err := s.Usage(from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func usageIDs(rs []UsageRecord) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.MeetingID)
+	}
+	return out
+}
+
+func mustUsage(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUsageOpenRange checks that the widest range finds everything: the
+// zero time and a far future bound must not overflow the key.
+func TestUsageOpenRange(t *testing.T) {
+	m := NewMemory()
+	mustUsage(t, m.AddUsage(usageRec("a", "m", day(1, 0))))
+	if got := usageIn(t, m, time.Time{}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)); len(got) != 1 {
+		t.Fatalf("open range found %d records, want 1", len(got))
+	}
+}
