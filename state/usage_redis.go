@@ -39,16 +39,17 @@ func (r *Redis) AddUsage(rec UsageRecord) error {
 	return nil
 }
 
-// usageRange is the score range of starts in [from, to).
-func usageRange(from, to time.Time) *redis.ZRangeBy {
-	return &redis.ZRangeBy{Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(to.UnixMilli(), 10)}
+// usageRange is the query of the keys of starts in [from, to).
+func (r *Redis) usageRange(from, to time.Time) redis.ZRangeArgs {
+	return redis.ZRangeArgs{Key: r.usageIndexKey(), ByScore: true,
+		Start: strconv.FormatInt(from.UnixMilli(), 10), Stop: "(" + strconv.FormatInt(to.UnixMilli(), 10)}
 }
 
 // Usage implements UsageStore.
 func (r *Redis) Usage(from, to time.Time) ([]UsageRecord, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), usageTimeout)
 	defer cancel()
-	keys, err := r.client.ZRangeByScore(ctx, r.usageIndexKey(), usageRange(from, to)).Result()
+	keys, err := r.client.ZRangeArgs(ctx, r.usageRange(from, to)).Result()
 	if err != nil {
 		return nil, unavailable("read usage", err)
 	}
@@ -79,7 +80,7 @@ func (r *Redis) Usage(from, to time.Time) ([]UsageRecord, error) {
 func (r *Redis) PruneUsage(before time.Time) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), usageTimeout)
 	defer cancel()
-	keys, err := r.client.ZRangeByScore(ctx, r.usageIndexKey(), usageRange(time.Unix(0, 0), before)).Result()
+	keys, err := r.client.ZRangeArgs(ctx, r.usageRange(time.Unix(0, 0), before)).Result()
 	if err != nil {
 		return 0, unavailable("prune usage", err)
 	}
