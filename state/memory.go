@@ -17,6 +17,7 @@ type Memory struct {
 	srecs      recordingIndex // stored recordings: recordings_index.go
 	queue      jobTable       // the delivery queue (queue_memory.go)
 	usage      usageLog       // see usage_memory.go
+	hk         hookMemory     // webhooks (hooks_memory.go)
 }
 
 type key struct{ tenant, meetingID string }

@@ -47,7 +47,8 @@ type Redis struct {
 	psMu   sync.Mutex
 	ps     *redis.PubSub // the current subscription, closed by Close
 
-	srec redisRecordings // the stored recordings' index: recordings_redis.go
+	srec      redisRecordings // the stored recordings' index: recordings_redis.go
+	hooksSeen hookCache       // the last hooks read (hooks_redis.go)
 }
 
 // DefaultMeetingTTL is the safety expiry of a placement in Redis.

@@ -63,6 +63,8 @@ type Store interface {
 	Docs
 	// Jobs keep the delivery queue (queue.go).
 	Jobs
+	// HookStore keeps the webhooks registry (hooks_store.go).
+	HookStore
 	// Close releases the store's resources.
 	Close() error
 	// RecordingIndex is the index of tinyscale's own recording store.
