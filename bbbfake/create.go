@@ -138,6 +138,7 @@ func (c *apiCall) create() {
 	s.meetings[id] = m
 	s.order = append(s.order, id)
 	delete(s.ended, id)
+	s.meetingCreatedEvent(m)
 	out := m.createXML(false)
 	s.mu.Unlock()
 	c.xml(out)

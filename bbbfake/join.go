@@ -89,7 +89,9 @@ func (c *apiCall) join() {
 	if len(custom) == 0 {
 		custom = nil
 	}
-	m.addAttendee(Attendee{UserID: userID, FullName: fullName, Role: role, CustomData: custom})
+	a := Attendee{UserID: userID, FullName: fullName, Role: role, CustomData: custom}
+	m.addAttendee(a)
+	s.userJoinedEvent(m, a)
 	token := randomToken(16)
 	s.sessions[token] = session{
 		meetingID: m.id, meetingName: m.name, internalID: m.internalID,

@@ -156,7 +156,9 @@ func (s *Server) AddAttendee(meetingID, fullName, role string) bool {
 	if role != roleModerator {
 		role = roleViewer
 	}
-	m.addAttendee(Attendee{UserID: "w_" + randomToken(12), FullName: fullName, Role: role})
+	a := Attendee{UserID: "w_" + randomToken(12), FullName: fullName, Role: role}
+	m.addAttendee(a)
+	s.userJoinedEvent(m, a)
 	return true
 }
 
@@ -205,6 +207,7 @@ func (s *Server) endLocked(meetingID string, forced bool) bool {
 // recordingmarks=false appended (shared/bbb-api.md §5), for non-breakout
 // meetings, in the background as BBB does.
 func (s *Server) meetingEnded(m *meeting, _ bool) {
+	s.meetingEndedEvent(m)
 	if m.isBreakout {
 		return
 	}

@@ -48,7 +48,13 @@ type Server struct {
 	noFetchAll bool // allowFetchAllRecordings=false; see SetAllowFetchAllRecordings
 	hooks      []Hook
 	nextHook   int
-	callbacks  sync.WaitGroup // end callbacks under way
+	// The bbb-webhooks side (hooks.go, hook_events.go).
+	hooksFlavour HooksFlavour
+	hooksAuth2   bool
+	hookRetries  []time.Duration
+	hookSent     []HookDelivery
+	hookWG       sync.WaitGroup
+	callbacks    sync.WaitGroup // end callbacks under way
 }
 
 // Start starts a fake server on 127.0.0.1 with a free port, checking
