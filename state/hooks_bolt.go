@@ -4,20 +4,18 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Buckets of the webhook registry: hooks by ID, an index of
-// tenant\x00callbackURL to ID (the duplicate check), and the deliveries
-// under way. The hooks bucket's sequence numbers the hooks.
+// Buckets of the webhook registry: hooks by ID and an index of
+// tenant\x00callbackURL to ID (the duplicate check). The hooks bucket's
+// sequence numbers the hooks.
 var (
-	bucketHooks      = []byte("hooks")
-	bucketHookURLs   = []byte("hook_urls")
-	bucketDeliveries = []byte("hook_deliveries")
+	bucketHooks    = []byte("hooks")
+	bucketHookURLs = []byte("hook_urls")
 )
 
 // Hook reads go to the file, not to memory: they serve hooks/list and
@@ -34,14 +32,11 @@ func hookURLKey(tenant, callbackURL string) []byte {
 	return []byte(tenant + "\x00" + callbackURL)
 }
 
-func hookBuckets(tx *bolt.Tx) (hooks, urls, deliveries *bolt.Bucket, err error) {
+func hookBuckets(tx *bolt.Tx) (hooks, urls *bolt.Bucket, err error) {
 	if hooks, err = tx.CreateBucketIfNotExists(bucketHooks); err != nil {
 		return
 	}
-	if urls, err = tx.CreateBucketIfNotExists(bucketHookURLs); err != nil {
-		return
-	}
-	deliveries, err = tx.CreateBucketIfNotExists(bucketDeliveries)
+	urls, err = tx.CreateBucketIfNotExists(bucketHookURLs)
 	return
 }
 
@@ -50,7 +45,7 @@ func (b *Bolt) AddHook(h Hook) (Hook, bool, error) {
 	var out Hook
 	dup := false
 	err := b.db.Update(func(tx *bolt.Tx) error {
-		hooks, urls, _, err := hookBuckets(tx)
+		hooks, urls, err := hookBuckets(tx)
 		if err != nil {
 			return err
 		}
@@ -93,7 +88,7 @@ func (b *Bolt) RemoveHook(tenant, id string) (bool, error) {
 	}
 	removed := false
 	err = b.db.Update(func(tx *bolt.Tx) error {
-		hooks, urls, _, err := hookBuckets(tx)
+		hooks, urls, err := hookBuckets(tx)
 		if err != nil {
 			return err
 		}
@@ -140,84 +135,5 @@ func (b *Bolt) Hooks() ([]Hook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: hooks: %w", err)
 	}
-	return out, nil
-}
-
-// PutHookDelivery implements HookStore.
-func (b *Bolt) PutHookDelivery(d HookDelivery) error {
-	v, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	err = b.db.Batch(func(tx *bolt.Tx) error {
-		_, _, ds, err := hookBuckets(tx)
-		if err != nil {
-			return err
-		}
-		return ds.Put([]byte(d.ID), v)
-	})
-	if err != nil {
-		return fmt.Errorf("state: put delivery: %w", err)
-	}
-	return nil
-}
-
-// DeleteHookDelivery implements HookStore.
-func (b *Bolt) DeleteHookDelivery(id string) error {
-	err := b.db.Batch(func(tx *bolt.Tx) error {
-		_, _, ds, err := hookBuckets(tx)
-		if err != nil {
-			return err
-		}
-		return ds.Delete([]byte(id))
-	})
-	if err != nil {
-		return fmt.Errorf("state: delete delivery: %w", err)
-	}
-	return nil
-}
-
-// TakeHookDeliveries implements HookStore, oldest first.
-func (b *Bolt) TakeHookDeliveries(owner string, staleBefore time.Time) ([]HookDelivery, error) {
-	var out []HookDelivery
-	now := time.Now().UnixMilli()
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		out = out[:0]
-		_, _, ds, err := hookBuckets(tx)
-		if err != nil {
-			return err
-		}
-		var taken [][2][]byte
-		err = ds.ForEach(func(k, v []byte) error {
-			var d HookDelivery
-			if err := json.Unmarshal(v, &d); err != nil {
-				return err
-			}
-			if !takeable(d, owner, staleBefore) {
-				return nil
-			}
-			d.Owner, d.UpdatedMs = owner, now
-			nv, err := json.Marshal(d)
-			if err != nil {
-				return err
-			}
-			taken = append(taken, [2][]byte{slices.Clone(k), nv})
-			out = append(out, d)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, kv := range taken { // not inside ForEach: bolt forbids writes while iterating
-			if err := ds.Put(kv[0], kv[1]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("state: take deliveries: %w", err)
-	}
-	sortDeliveries(out)
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 )
 
 // The webhook registry's contract, run against each store kind.
@@ -84,34 +83,6 @@ var hookContract = []struct {
 			}
 		}
 	}},
-	{"deliveries are taken over", func(t *testing.T, s Store) {
-		now := time.Now()
-		for i, owner := range []string{"me", "other", "dead"} {
-			updated := now.UnixMilli()
-			if owner == "dead" {
-				updated = now.Add(-time.Hour).UnixMilli()
-			}
-			must(t, s.PutHookDelivery(HookDelivery{ID: fmt.Sprintf("d%d", i), Tenant: "a", HookID: "1", URL: "https://a/1",
-				Body: []byte("event=%5B%5D"), Owner: owner, UpdatedMs: updated}))
-		}
-		got, err := s.TakeHookDeliveries("me", now.Add(-time.Minute))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != 2 || got[0].ID != "d0" || got[1].ID != "d2" || got[1].Owner != "me" || string(got[1].Body) != "event=%5B%5D" {
-			t.Fatalf("took %+v, want d0 and d2", got)
-		}
-		// Another taker now finds d2 fresh, and d1 still its owner's.
-		if got, _ := s.TakeHookDeliveries("third", now.Add(-time.Minute)); len(got) != 0 {
-			t.Fatalf("a third instance took %+v", got)
-		}
-		must(t, s.DeleteHookDelivery("d0"))
-		must(t, s.DeleteHookDelivery("d0"))
-		got, _ = s.TakeHookDeliveries("other", time.Now().Add(time.Minute))
-		if ids := deliveryIDs(got); !slices.Equal(ids, []string{"d1", "d2"}) {
-			t.Fatalf("after delete: %q", ids)
-		}
-	}},
 }
 
 func TestHookContract(t *testing.T) {
@@ -124,8 +95,8 @@ func TestHookContract(t *testing.T) {
 	}
 }
 
-// TestHooksSurviveReopen checks that the embedded file keeps hooks, their
-// counter and the deliveries across a restart.
+// TestHooksSurviveReopen checks that the embedded file keeps hooks and
+// their counter across a restart.
 func TestHooksSurviveReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	b, err := OpenBolt(path)
@@ -134,7 +105,6 @@ func TestHooksSurviveReopen(t *testing.T) {
 	}
 	addHook(t, b, Hook{Tenant: "a", CallbackURL: "https://a/1"}, false)
 	addHook(t, b, Hook{Tenant: "a", CallbackURL: "https://a/2"}, false)
-	must(t, b.PutHookDelivery(HookDelivery{ID: "d1", Tenant: "a", HookID: "2", URL: "https://a/2", Owner: "old", UpdatedMs: time.Now().UnixMilli()}))
 	b.Close()
 	b, err = OpenBolt(path)
 	if err != nil {
@@ -146,10 +116,6 @@ func TestHooksSurviveReopen(t *testing.T) {
 	}
 	if h := addHook(t, b, Hook{Tenant: "a", CallbackURL: "https://a/3"}, false); h.ID != "3" {
 		t.Fatalf("after reopen the next ID is %q, want 3", h.ID)
-	}
-	got, err := b.TakeHookDeliveries("new", time.Now().Add(time.Hour))
-	if err != nil || len(got) != 1 || got[0].HookID != "2" {
-		t.Fatalf("deliveries after reopen: %+v %v", got, err)
 	}
 }
 
@@ -213,14 +179,6 @@ func hookIDs(hs []Hook) []string {
 	out := make([]string, len(hs))
 	for i, h := range hs {
 		out[i] = h.ID
-	}
-	return out
-}
-
-func deliveryIDs(ds []HookDelivery) []string {
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = d.ID
 	}
 	return out
 }

@@ -1,7 +1,6 @@
 package state
 
 import (
-	"cmp"
 	"slices"
 	"strconv"
 	"sync"
@@ -10,10 +9,9 @@ import (
 
 // hookMemory is Memory's webhook registry. Its zero value is empty.
 type hookMemory struct {
-	mu         sync.Mutex
-	next       int64
-	hooks      []Hook
-	deliveries map[string]HookDelivery
+	mu    sync.Mutex
+	next  int64
+	hooks []Hook
 }
 
 func cloneHook(h Hook) Hook {
@@ -61,52 +59,4 @@ func (m *Memory) Hooks() ([]Hook, error) {
 		out[i] = cloneHook(h)
 	}
 	return out, nil
-}
-
-// PutHookDelivery implements HookStore.
-func (m *Memory) PutHookDelivery(d HookDelivery) error {
-	k := &m.hk
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.deliveries == nil {
-		k.deliveries = map[string]HookDelivery{}
-	}
-	d.Body = slices.Clone(d.Body)
-	k.deliveries[d.ID] = d
-	return nil
-}
-
-// DeleteHookDelivery implements HookStore.
-func (m *Memory) DeleteHookDelivery(id string) error {
-	k := &m.hk
-	k.mu.Lock()
-	delete(k.deliveries, id)
-	k.mu.Unlock()
-	return nil
-}
-
-// TakeHookDeliveries implements HookStore, oldest first.
-func (m *Memory) TakeHookDeliveries(owner string, staleBefore time.Time) ([]HookDelivery, error) {
-	k := &m.hk
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	var out []HookDelivery
-	now := time.Now().UnixMilli()
-	for id, d := range k.deliveries {
-		if !takeable(d, owner, staleBefore) {
-			continue
-		}
-		d.Owner, d.UpdatedMs = owner, now
-		k.deliveries[id] = d
-		d.Body = slices.Clone(d.Body)
-		out = append(out, d)
-	}
-	sortDeliveries(out)
-	return out, nil
-}
-
-// sortDeliveries orders deliveries by ID, which callers make sortable by
-// time: the oldest is resumed first.
-func sortDeliveries(ds []HookDelivery) {
-	slices.SortFunc(ds, func(a, b HookDelivery) int { return cmp.Compare(a.ID, b.ID) })
 }

@@ -14,15 +14,14 @@ import (
 )
 
 // Webhooks in Redis: a hash of hooks by ID, a hash from
-// tenant\x00callbackURL to ID (the duplicate check), a counter for the
-// IDs and a hash of the deliveries under way. They are read from Redis
+// tenant\x00callbackURL to ID (the duplicate check) and a counter for the
+// IDs. They are read from Redis
 // on use (hooks/list, the relay of an event; never a join); when Redis
 // is away, reads answer what this instance last saw.
 
-func (r *Redis) hooksKey() string      { return r.cfg.prefix + "hooks" }
-func (r *Redis) hookURLsKey() string   { return r.cfg.prefix + "hook_urls" }
-func (r *Redis) hookSeqKey() string    { return r.cfg.prefix + "hook_seq" }
-func (r *Redis) deliveriesKey() string { return r.cfg.prefix + "hook_deliveries" }
+func (r *Redis) hooksKey() string    { return r.cfg.prefix + "hooks" }
+func (r *Redis) hookURLsKey() string { return r.cfg.prefix + "hook_urls" }
+func (r *Redis) hookSeqKey() string  { return r.cfg.prefix + "hook_seq" }
 
 // hookCache is the last list of hooks read from Redis.
 type hookCache struct {
@@ -132,79 +131,4 @@ func (r *Redis) Hooks() ([]Hook, error) {
 	c.hooks, c.ok = slices.Clone(out), true
 	c.mu.Unlock()
 	return out, nil
-}
-
-// PutHookDelivery implements HookStore.
-func (r *Redis) PutHookDelivery(d HookDelivery) error {
-	v, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
-	defer cancel()
-	if err := r.client.HSet(ctx, r.deliveriesKey(), d.ID, v).Err(); err != nil {
-		return unavailable("put delivery", err)
-	}
-	return nil
-}
-
-// DeleteHookDelivery implements HookStore.
-func (r *Redis) DeleteHookDelivery(id string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
-	defer cancel()
-	if err := r.client.HDel(ctx, r.deliveriesKey(), id).Err(); err != nil {
-		return unavailable("delete delivery", err)
-	}
-	return nil
-}
-
-// TakeHookDeliveries implements HookStore with an optimistic
-// transaction: of two instances taking over at once, one wins and the
-// other retries on what is left.
-func (r *Redis) TakeHookDeliveries(owner string, staleBefore time.Time) ([]HookDelivery, error) {
-	key := r.deliveriesKey()
-	var out []HookDelivery
-	for range 5 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*r.cfg.timeout)
-		err := r.client.Watch(ctx, func(tx *redis.Tx) error {
-			out = out[:0]
-			all, err := tx.HGetAll(ctx, key).Result()
-			if err != nil {
-				return err
-			}
-			now := time.Now().UnixMilli()
-			var writes []any
-			for _, v := range all {
-				var d HookDelivery
-				if json.Unmarshal([]byte(v), &d) != nil || !takeable(d, owner, staleBefore) {
-					continue
-				}
-				d.Owner, d.UpdatedMs = owner, now
-				nv, err := json.Marshal(d)
-				if err != nil {
-					return err
-				}
-				writes = append(writes, d.ID, nv)
-				out = append(out, d)
-			}
-			if len(writes) == 0 {
-				return nil
-			}
-			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.HSet(ctx, key, writes...)
-				return nil
-			})
-			return err
-		}, key)
-		cancel()
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
-		}
-		if err != nil {
-			return nil, unavailable("take deliveries", err)
-		}
-		sortDeliveries(out)
-		return out, nil
-	}
-	return nil, errors.New("state: redis take deliveries: too much contention")
 }

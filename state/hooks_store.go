@@ -23,26 +23,7 @@ type Hook struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// HookDelivery is one event on its way to a hook, kept until it is
-// delivered or given up, so that a restart of tinyscale loses none.
-type HookDelivery struct {
-	// ID is unique; the caller chooses it.
-	ID     string `json:"id"`
-	Tenant string `json:"tenant"`
-	HookID string `json:"hook_id"`
-	// URL is where the delivery is posted, Body the form body posted.
-	URL  string `json:"url"`
-	Body []byte `json:"body"`
-	// Attempt counts the tries made so far.
-	Attempt int `json:"attempt"`
-	// Owner is the instance delivering it; UpdatedMs when that instance
-	// last touched it (milliseconds since the epoch). An instance takes
-	// over the deliveries of one that stopped touching them.
-	Owner     string `json:"owner"`
-	UpdatedMs int64  `json:"updated_ms"`
-}
-
-// HookStore keeps the webhook registry and the deliveries under way.
+// HookStore keeps the webhook registry.
 // Every method is safe for concurrent use and atomic across the
 // instances sharing the store.
 type HookStore interface {
@@ -55,14 +36,6 @@ type HookStore interface {
 	RemoveHook(tenant, id string) (bool, error)
 	// Hooks lists every hook, in the order of their IDs.
 	Hooks() ([]Hook, error)
-	// PutHookDelivery stores or replaces a delivery.
-	PutHookDelivery(d HookDelivery) error
-	// DeleteHookDelivery forgets a delivery; deleting none is no error.
-	DeleteHookDelivery(id string) error
-	// TakeHookDeliveries makes owner the owner of every delivery that
-	// another owner last touched before staleBefore, and returns them
-	// (owner's own included, as after a restart with the same name).
-	TakeHookDeliveries(owner string, staleBefore time.Time) ([]HookDelivery, error)
 }
 
 // hookLess orders hooks by their numeric IDs.
@@ -76,9 +49,4 @@ func hookLess(a, b Hook) int {
 		return 1
 	}
 	return 0
-}
-
-// takeable reports whether owner may take d over.
-func takeable(d HookDelivery, owner string, staleBefore time.Time) bool {
-	return d.Owner == owner || d.UpdatedMs < staleBefore.UnixMilli()
 }
