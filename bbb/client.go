@@ -37,7 +37,10 @@ type Response struct {
 	Status      int
 	ContentType string
 	Location    string
-	Body        []byte
+	// SetCookie holds the answer's Set-Cookie headers (a join's
+	// JSESSIONID), relayed to the client where BBB would set them.
+	SetCookie []string
+	Body      []byte
 }
 
 // NewTransport returns an HTTP transport for BBB backends: connect timeout
@@ -118,6 +121,7 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 		Status:      res.StatusCode,
 		ContentType: res.Header.Get("Content-Type"),
 		Location:    res.Header.Get("Location"),
+		SetCookie:   res.Header.Values("Set-Cookie"),
 		Body:        data,
 	}, nil
 }

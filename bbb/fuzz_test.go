@@ -223,9 +223,9 @@ func FuzzReplaceParam(f *testing.F) {
 		if n != 1 {
 			t.Fatalf("ReplaceParam(%q, %q, %q) = %q has the key %d times", raw, key, value, out, n)
 		}
-		v, ok, err := Param(out, key)
+		v, ok, err := RawParam(out, key)
 		if !ok || err != nil || v != value {
-			t.Fatalf("Param(%q) = %q, %v, %v; want %q", out, v, ok, err, value)
+			t.Fatalf("RawParam(%q) = %q, %v, %v; want %q", out, v, ok, err, value)
 		}
 		if want := url.QueryEscape(value); !strings.Contains(out, key+"="+want) {
 			t.Fatalf("value not encoded as QueryEscape: %q", out)

@@ -42,11 +42,12 @@ func rawParam(raw, key string) (string, bool) {
 	return "", false
 }
 
-// Param returns the decoded value of the first parameter named key in a raw
-// query, and whether it was present. Keys are compared as sent (BBB's
-// parameter names are case-sensitive). A value that is not valid
-// percent-encoding gives ok=false and err.
-func Param(raw, key string) (value string, ok bool, err error) {
+// RawParam returns the decoded value of the first parameter named key in a raw
+// query, and whether it was present. Keys are compared as sent, still
+// encoded: use it only on queries tinyscale built itself (a callback
+// URL's); a client's request is read with ParseParams, as BBB reads it. A
+// value that is not valid percent-encoding gives ok=false and err.
+func RawParam(raw, key string) (value string, ok bool, err error) {
 	v, found := rawParam(raw, key)
 	if !found {
 		return "", false, nil

@@ -24,22 +24,22 @@ func TestParam(t *testing.T) {
 		{"", "", false, false},
 	}
 	for _, tt := range tests {
-		v, ok, err := Param(raw, tt.key)
+		v, ok, err := RawParam(raw, tt.key)
 		if v != tt.want || ok != tt.ok || (err != nil) != tt.wantErr {
-			t.Errorf("Param(%q) = %q, %v, %v; want %q, %v, err %v", tt.key, v, ok, err, tt.want, tt.ok, tt.wantErr)
+			t.Errorf("RawParam(%q) = %q, %v, %v; want %q, %v, err %v", tt.key, v, ok, err, tt.want, tt.ok, tt.wantErr)
 		}
 	}
 	for _, raw := range []string{"meetingID=%zz", "meetingID=%", "meetingID=abc%4", "meetingID=%G1"} {
-		v, ok, err := Param(raw, "meetingID")
+		v, ok, err := RawParam(raw, "meetingID")
 		if err == nil || ok || v != "" {
-			t.Errorf("Param(%q) = %q, %v, %v; want an error", raw, v, ok, err)
+			t.Errorf("RawParam(%q) = %q, %v, %v; want an error", raw, v, ok, err)
 		}
 	}
 	// An invalid value elsewhere does not matter.
-	if v, ok, err := Param("a=%zz&meetingID=x", "meetingID"); v != "x" || !ok || err != nil {
+	if v, ok, err := RawParam("a=%zz&meetingID=x", "meetingID"); v != "x" || !ok || err != nil {
 		t.Errorf("Param next to a bad value = %q, %v, %v", v, ok, err)
 	}
-	if _, ok, err := Param("", "x"); ok || err != nil {
+	if _, ok, err := RawParam("", "x"); ok || err != nil {
 		t.Errorf("Param of empty query = %v, %v", ok, err)
 	}
 }
@@ -69,7 +69,7 @@ func TestReplaceParam(t *testing.T) {
 			if got != tt.want {
 				t.Fatalf("ReplaceParam(%q, %q, %q) = %q, want %q", tt.raw, tt.key, tt.value, got, tt.want)
 			}
-			v, ok, err := Param(got, tt.key)
+			v, ok, err := RawParam(got, tt.key)
 			if !ok || err != nil || v != tt.value {
 				t.Errorf("Param after replace = %q, %v, %v", v, ok, err)
 			}

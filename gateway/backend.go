@@ -21,7 +21,8 @@ func (g *Gateway) forward(ctx context.Context, s *pool.Server, c *call, query st
 // do makes one backend call, observed for metrics and passive health.
 func (g *Gateway) do(ctx context.Context, s *pool.Server, c *call, query string) (*bbb.Response, error) {
 	start := time.Now()
-	res, err := s.Client.Do(ctx, c.method(), c.name, query, c.body, c.contentType)
+	method, q, body, ct := c.wire(query)
+	res, err := s.Client.Do(ctx, method, c.name, q, body, ct)
 	g.obs.BackendCall(s.ID, c.name, err, time.Since(start))
 	if err != nil {
 		g.backendFailed(s, err)

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -131,6 +132,9 @@ func (c *cluster) call(call string, v url.Values) *bbb.Reply {
 
 func (c *cluster) reply(res *http.Response, body string) *bbb.Reply {
 	c.t.Helper()
+	if r := joinErrorReply(res); r != nil {
+		return r
+	}
 	if res.StatusCode != http.StatusOK {
 		c.t.Fatalf("HTTP %d, want 200: %s", res.StatusCode, body)
 	}
@@ -201,4 +205,22 @@ func mustRead(t *testing.T, res *http.Response) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// joinErrorReply reads a failed join's redirect (errors=[{key,message}]
+// appended to its target, BBB 2.7+) as the FAILED reply it stands for; nil
+// for any other answer.
+func joinErrorReply(res *http.Response) *bbb.Reply {
+	if res.StatusCode != http.StatusFound {
+		return nil
+	}
+	loc, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || !loc.Query().Has("errors") {
+		return nil
+	}
+	var errs []struct{ Key, Message string }
+	if json.Unmarshal([]byte(loc.Query().Get("errors")), &errs) != nil || len(errs) != 1 {
+		return nil
+	}
+	return &bbb.Reply{ReturnCode: bbb.Failed, MessageKey: errs[0].Key, Message: errs[0].Message}
 }

@@ -37,7 +37,7 @@ func (g *Gateway) fanout(ctx context.Context, servers []*pool.Server, c *call, q
 	return out
 }
 
-func (c *call) sameQuery(*pool.Server) string { return c.query }
+func (c *call) sameQuery(*pool.Server) string { return c.query() }
 
 // eachItem calls each for every list item of the answers that are BBB
 // SUCCESS documents, with the server that sent it. A server that failed,

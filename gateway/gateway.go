@@ -4,8 +4,11 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +46,11 @@ type Config struct {
 	// Tenants are the organisations sharing this tinyscale; nil for the
 	// default tenant alone, whose secrets are Secrets.
 	Tenants *tenant.Registry
+	// LogoutURL is the server's default logout URL (BBB's
+	// bigbluebutton.web.logoutURL): where a failed join lands when it names
+	// neither errorRedirectUrl nor logoutURL. Empty: tinyscale's own root as
+	// the client reached it.
+	LogoutURL string
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.
@@ -57,6 +65,16 @@ type Gateway struct {
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
 	creates   creates
+	// unknown stands in for a tenant name that does not exist: its secret
+	// is random, so it is answered exactly as a wrong secret would be.
+	unknown *tenant.Tenant
+}
+
+// unknownTenant is the tenant of requests naming no configured tenant.
+func unknownTenant() *tenant.Tenant {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return &tenant.Tenant{Name: "(unknown)", Secrets: []string{hex.EncodeToString(b)}}
 }
 
 // handler answers one verified call. It fills in c.server and c.result for
@@ -96,7 +114,7 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	if cfg.Tenants == nil {
 		cfg.Tenants, _ = tenant.NewRegistry(tenant.Tenant{Secrets: cfg.Secrets}, nil)
 	}
-	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger, obs: cfg.Observer, tenants: cfg.Tenants}
+	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger, obs: cfg.Observer, tenants: cfg.Tenants, unknown: unknownTenant()}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -127,22 +145,26 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t, path := g.tenants.Resolve(r.Host, r.URL.Path)
 	if t == nil {
-		// An unknown tenant answers as a wrong secret would: nothing tells
-		// a prober which tenant names exist.
-		bbb.WriteError(w, bbb.ChecksumError(bbb.ErrChecksumMismatch))
-		return
+		// An unknown tenant is answered as a known one whose secret the
+		// client does not have: nothing tells a prober which names exist.
+		t = g.unknown
+		if rest, ok := strings.CutPrefix(path, tenant.PathPrefix); ok {
+			_, sub, _ := strings.Cut(rest, "/")
+			path = "/" + sub
+		}
 	}
 	rest, ok := strings.CutPrefix(path, APIPrefix)
 	if !ok || (rest != "" && rest[0] != '/') {
 		bbb.WriteError(w, bbb.ErrUnsupported)
 		return
 	}
-	// Clients send ".../api//create" (greenlight #5070): tolerate extra slashes.
-	name := strings.TrimLeft(rest, "/")
+	// Clients send ".../api//create" (greenlight #5070), and some a
+	// trailing slash: tolerate extra slashes on either side.
+	name := strings.Trim(rest, "/")
 	if name == "" {
 		// The version probe: no checksum, any query (Moodle and Nextcloud
 		// send a bogus one), GET or POST.
-		bbb.WriteXML(w, bbb.VersionXML)
+		bbb.WriteXML(w, g.versionXML())
 		return
 	}
 	h, ok := g.calls[name]
@@ -151,10 +173,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		bbb.WriteError(w, bbb.ErrUnsupported)
 		return
 	}
-	c := &call{name: name, start: time.Now(), r: r, tenant: t}
+	c := &call{name: name, start: time.Now(), r: r, tenant: t, logoutURL: g.cfg.LogoutURL}
+	c.rw.ResponseWriter = w
 	defer g.logCall(c)
+	defer g.recoverCall(&c.rw, c)
+	w = &c.rw
 	if h.getOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		c.fail(w, &bbb.Error{Key: bbb.ErrUnsupported.Key, Message: name + " accepts GET requests only."})
+		bbb.WriteError(w, &bbb.Error{Key: bbb.ErrUnsupported.Key, Message: name + " accepts GET requests only."})
+		c.result = bbb.ErrUnsupported.Key
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
@@ -171,6 +197,55 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.fn(w, c)
+}
+
+// recoverCall turns a panic in a handler into an ERROR log line naming the
+// call, and the client's answer into a BBB error instead of a dropped
+// connection. No client input should cause one; this is the net under it.
+func (g *Gateway) recoverCall(w *responseWriter, c *call) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v) // the server's own way to abort a response
+	}
+	c.result = "panic"
+	g.log.Error("panic answering an API call", "call", c.name, "panic", v, "stack", string(debug.Stack()))
+	if !w.wrote {
+		w.Header().Del("Location")
+		bbb.WriteError(w, &bbb.Error{Key: "internalError", Message: "The request could not be answered."})
+	}
+}
+
+// responseWriter notes whether an answer was started, so a recovered panic
+// knows whether it can still answer.
+type responseWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// defaultLogoutURL is BBB's "default" logout URL, its server URL: here
+// tinyscale's own root as the client reached it.
+func defaultLogoutURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/"
 }
 
 // logCall counts the call and writes its log line. It runs on every

@@ -33,6 +33,9 @@ func (g *Gateway) meetingParam(w http.ResponseWriter, c *call) bool {
 // meeting is unknown or its server cannot take calls now (BBB would not
 // know the meeting either).
 func (g *Gateway) owner(c *call) *pool.Server {
+	if c.foreign {
+		return nil
+	}
 	id, ok := g.store.Lookup(c.tenant.Name, c.meetingID)
 	if !ok {
 		return nil
@@ -63,8 +66,8 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		return
 	}
 	t := c.tenant
-	c.query = tenant.Apply(c.query, tenant.Create, &g.tenants.Global, &t.Policy)
-	if e := callback.CheckTargets(c.query); e != nil {
+	tenant.Apply(&c.params, tenant.Create, &g.tenants.Global, &t.Policy)
+	if e := callback.CheckTargets(c.query()); e != nil {
 		c.fail(w, e)
 		return
 	}
@@ -106,9 +109,9 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 			}
 		}
 		c.server = s.ID
-		query := c.query
+		query := c.query()
 		if g.cfg.Callbacks != nil {
-			if query, err = g.cfg.Callbacks.Rewrite(c.query, t.Name, c.meetingID, s.ID); err != nil {
+			if query, err = g.cfg.Callbacks.Rewrite(query, t.Name, c.meetingID, s.ID); err != nil {
 				c.fail(w, bbb.ErrBackend)
 				return
 			}
@@ -154,39 +157,46 @@ func placeError(err error, tag string) *bbb.Error {
 // join redirects the browser to the owning server's join URL, signed for
 // that server, every parameter kept. It makes no backend call of its own:
 // the owner comes from memory. redirect=false asks for BBB's XML answer,
-// which only the backend can give.
+// which only the backend can give; its cookies (JSESSIONID) are relayed.
 func (g *Gateway) join(w http.ResponseWriter, c *call) {
-	redirect := true
-	if v, ok, _ := bbb.Param(c.query, "redirect"); ok && !strings.EqualFold(v, "true") {
-		redirect = false // BBB reads it with Boolean.parseBoolean
-	}
 	if c.meetingID == "" {
-		g.joinError(w, c, redirect, bbb.ErrMissingMeetingID)
+		c.fail(w, bbb.ErrMissingMeetingID)
 		return
 	}
 	if e := g.scope(c); e != nil {
-		g.joinError(w, c, redirect, e)
+		c.fail(w, e)
 		return
 	}
 	s := g.owner(c)
 	if s == nil {
-		g.joinError(w, c, redirect, bbb.ErrMeetingNotFound)
+		c.fail(w, bbb.ErrMeetingNotFound)
 		return
 	}
 	if e := g.participantLimit(c.tenant); e != nil {
-		g.joinError(w, c, redirect, e)
+		c.fail(w, e)
 		return
 	}
-	c.query = tenant.Apply(c.query, tenant.Join, &g.tenants.Global, &c.tenant.Policy)
-	if !redirect {
-		g.proxy(w, c, s)
+	tenant.Apply(&c.params, tenant.Join, &g.tenants.Global, &c.tenant.Policy)
+	if !c.redirect() {
+		c.server = s.ID
+		res, err := g.forward(c.r.Context(), s, c, c.query())
+		if err != nil {
+			c.fail(w, bbb.ErrBackend)
+			return
+		}
+		// The session cookie BBB sets on a join: the client needs it as it
+		// would from a single BBB.
+		for _, ck := range res.SetCookie {
+			w.Header().Add("Set-Cookie", ck)
+		}
+		g.relay(w, c, res)
 		return
 	}
 	c.result = "redirect"
 	// The keys are canonical already: set without Header.Set's
 	// canonicalisation, and Cache-Control's value shared by every join.
 	h := w.Header()
-	h["Location"] = []string{s.Client.URL(bbb.CallJoin, c.query)}
+	h["Location"] = []string{s.Client.URL(bbb.CallJoin, c.query())}
 	h["Cache-Control"] = noCache
 	w.WriteHeader(http.StatusFound)
 }
@@ -195,24 +205,70 @@ func (g *Gateway) join(w http.ResponseWriter, c *call) {
 // it; nothing may change it in place.
 var noCache = []string{"no-cache"}
 
-// joinError answers a failed join. With redirect on and an errorRedirectUrl
-// given, it redirects there with BBB's errors= JSON, as BBB 2.7+ does;
-// otherwise it answers the XML error.
-func (g *Gateway) joinError(w http.ResponseWriter, c *call, redirect bool, e *bbb.Error) {
-	target := c.param("errorRedirectUrl")
-	u, err := url.Parse(target)
-	if !redirect || target == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-		c.fail(w, e)
+// redirect reports whether a join answers by redirect: BBB reads redirect
+// with Boolean.parseBoolean, and an absent or empty one is the default,
+// true.
+func (c *call) redirect() bool {
+	v, ok := c.params.Lookup("redirect")
+	return !ok || v == "" || strings.EqualFold(v, "true")
+}
+
+// joinError answers a failed join as BBB 2.7+ does. With redirect=false it
+// is the XML error; otherwise a 302 to errorRedirectUrl, else the join's
+// own logoutURL, else the server's default logout URL, with
+// errors=[{"key":…,"message":…}] appended and the target's own query kept
+// byte for byte.
+func (c *call) joinError(w http.ResponseWriter, e *bbb.Error) {
+	c.result = e.Key
+	if !c.parsed || !c.redirect() {
+		// redirect=false, or a request that could not be read at all.
+		bbb.WriteError(w, e)
 		return
 	}
+	target := ""
+	for _, key := range []string{"errorRedirectUrl", "logoutURL"} {
+		// An unsigned request picks no target: tinyscale is no open
+		// redirector. Its users land on the default logout URL.
+		if v := c.param(key); c.verified && isHTTPURL(v) {
+			target = v
+			break
+		}
+	}
+	if target == "" {
+		target = c.logoutURL
+	}
+	if target == "" {
+		target = defaultLogoutURL(c.r)
+	}
 	js, _ := json.Marshal([]map[string]string{{"key": e.Key, "message": e.Message}})
-	q := u.Query()
-	q.Set("errors", string(js))
-	u.RawQuery = q.Encode()
-	c.result = e.Key
-	w.Header().Set("Location", u.String())
+	w.Header().Set("Location", appendErrors(target, string(js)))
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusFound)
+}
+
+// appendErrors adds errors=<js> to the query of target, before any
+// fragment, leaving every other byte of target as it is.
+func appendErrors(target, js string) string {
+	base, frag, hasFrag := strings.Cut(target, "#")
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+		if strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&") {
+			sep = ""
+		}
+	}
+	out := base + sep + "errors=" + url.QueryEscape(js)
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
+}
+
+// isHTTPURL reports whether s is an absolute http(s) URL, a target a
+// browser can be sent to.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // end ends the meeting on its server and forgets the placement once BBB
@@ -239,7 +295,7 @@ func (g *Gateway) isMeetingRunning(w http.ResponseWriter, c *call) {
 		notRunning()
 		return
 	}
-	res, err := g.forward(c.r.Context(), s, c, c.query)
+	res, err := g.forward(c.r.Context(), s, c, c.query())
 	if err != nil {
 		notRunning()
 		return
@@ -276,7 +332,7 @@ func (g *Gateway) proxyToOwner(w http.ResponseWriter, c *call) (*pool.Server, *b
 // proxy forwards c to s unchanged and relays the answer.
 func (g *Gateway) proxy(w http.ResponseWriter, c *call, s *pool.Server) *bbb.Reply {
 	c.server = s.ID
-	res, err := g.forward(c.r.Context(), s, c, c.query)
+	res, err := g.forward(c.r.Context(), s, c, c.query())
 	if err != nil {
 		c.fail(w, bbb.ErrBackend)
 		return nil

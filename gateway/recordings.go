@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,15 +68,16 @@ type page struct {
 // answer is paged only when limit is an integer (offset alone pages
 // nothing, as on BBB); limit is clamped to 1..100, so limit=0 gives one
 // recording; an offset that is missing, not a number or negative is 0.
+//
+// Numbers are read as Java's Integer.parseInt reads them: one that does not
+// fit in 32 bits is not a number (and offset+limit cannot overflow).
 func readPage(c *call) page {
-	lv, _, _ := bbb.Param(c.query, "limit")
-	l, err := strconv.Atoi(lv)
+	l, err := strconv.ParseInt(c.param("limit"), 10, 32)
 	if err != nil {
 		return page{}
 	}
-	ov, _, _ := bbb.Param(c.query, "offset")
-	o, _ := strconv.Atoi(ov)
-	return page{offset: max(o, 0), limit: min(max(l, 1), maxPageSize), paged: true}
+	o, _ := strconv.ParseInt(c.param("offset"), 10, 32)
+	return page{offset: int(max(o, 0)), limit: int(min(max(l, 1), maxPageSize)), paged: true}
 }
 
 // liveRecordings asks the servers for the caller's recordings and returns
@@ -93,11 +93,13 @@ func readPage(c *call) page {
 // tinyscale's store: skip), the count is only right if every match is seen,
 // so each server is then read to its end (at most maxLivePages pages).
 func (g *Gateway) liveRecordings(c *call, pg page, skip func(recordID string) bool) ([]liveRecording, int) {
-	query, anyMine := g.scopeMeetingList(c, c.query)
+	p := c.params.Clone()
+	anyMine := g.scopeMeetingList(c, &p)
 	servers := g.pool.Routable()
 	if !anyMine {
 		return nil, 0 // every meetingID asked for is another tenant's: nothing to find
 	}
+	query := p.Encode()
 	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "startTime", "meetingID"}}
 	var mu sync.Mutex
 	var recs []liveRecording
@@ -189,7 +191,12 @@ func (g *Gateway) livePages(c *call, s *pool.Server, query string, spec *bbb.Lis
 // available server. The answers are combined: the first success wins.
 func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 	var ids []string
-	for _, id := range strings.Split(c.param("recordID"), ",") {
+	list, ok := bbb.IDList(c.param("recordID"))
+	if !ok {
+		c.fail(w, bbb.ErrBadQuery)
+		return
+	}
+	for _, id := range list {
 		if id = strings.TrimSpace(id); id != "" {
 			ids = append(ids, id)
 		}
@@ -224,12 +231,12 @@ func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 			servers = append(servers, s)
 		}
 	}
-	whole := strings.Join(ids, ",") == c.param("recordID")
 	query := func(s *pool.Server) string {
-		if whole && len(parts[s.ID]) == len(ids) {
-			return c.query // the whole list: keep the client's bytes
-		}
-		return bbb.ReplaceParam(c.query, "recordID", strings.Join(parts[s.ID], ","))
+		// Each server reads exactly its part of the list, as tinyscale
+		// read it.
+		p := c.params.Clone()
+		p.Set("recordID", bbb.EncodeIDList(parts[s.ID]))
+		return p.Encode()
 	}
 	notFound := bbb.ErrRecordNotFound
 	if c.isJSON() {
@@ -284,16 +291,26 @@ func (c *call) relayRaw(w http.ResponseWriter, res *bbb.Response, key string) {
 	bbb.WriteXML(w, res.Body)
 }
 
-// scopeMeetingList scopes getRecordings' meetingID csv to the caller's
-// tenant. any is false when the client asked for meetings and none of them
-// can be the tenant's.
-func (g *Gateway) scopeMeetingList(c *call, query string) (string, bool) {
-	raw, ok, _ := bbb.Param(query, "meetingID")
-	if !ok || raw == "" || !g.tenants.MultiTenant() {
-		return query, true
+// scopeMeetingList scopes getRecordings' meetingID csv in p to the
+// caller's tenant, the list read as BBB reads it (bbb.IDList) and written
+// so that BBB reads exactly the scoped list. any is false when the client
+// asked for meetings and none of them can be the tenant's (or the list
+// cannot be read at all).
+func (g *Gateway) scopeMeetingList(c *call, p *bbb.Params) (any bool) {
+	raw, ok := p.Lookup("meetingID")
+	if !ok || raw == "" {
+		return true
+	}
+	ids, ok := bbb.IDList(raw)
+	if !ok {
+		return false
+	}
+	if !g.tenants.MultiTenant() {
+		p.Set("meetingID", bbb.EncodeIDList(ids))
+		return true
 	}
 	var out []string
-	for _, id := range strings.Split(raw, ",") {
+	for _, id := range ids {
 		if c.tenant == g.tenants.Default() {
 			if !g.tenants.Reserved(id) {
 				out = append(out, id)
@@ -305,16 +322,17 @@ func (g *Gateway) scopeMeetingList(c *call, query string) (string, bool) {
 		}
 	}
 	if len(out) == 0 {
-		return query, false
+		return false
 	}
-	return bbb.ReplaceParam(query, "meetingID", strings.Join(out, ",")), true
+	p.Set("meetingID", bbb.EncodeIDList(out))
+	return true
 }
 
 // ownRecordings keeps the recordIDs that belong to the caller's tenant, as
 // the servers say: a recording is its meeting's, and the meeting ID tells
 // the tenant. A recordID of another tenant is answered as unknown.
 func (g *Gateway) ownRecordings(c *call, ids []string) []string {
-	q := url.Values{"recordID": {strings.Join(ids, ",")}, "state": {"any"}}.Encode()
+	q := bbb.Params{{Name: "recordID", Value: bbb.EncodeIDList(ids)}, {Name: "state", Value: "any"}}.Encode()
 	probe := &call{name: bbb.CallGetRecordings, r: c.r, tenant: c.tenant}
 	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "meetingID"}}
 	mine := map[string]bool{}

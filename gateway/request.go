@@ -3,10 +3,12 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
-	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
@@ -19,58 +21,125 @@ type call struct {
 	r     *http.Request
 	start time.Time
 
-	// query is the verified raw query without its checksum: what is
-	// forwarded, re-signed, to a backend. Parameters that came in a form
-	// body are moved here, so the backend gets a plain GET.
-	query string
-	// body and contentType are forwarded byte for byte (XML, multipart).
+	// params are the request's parameters as BBB reads them (bbb.Params):
+	// the URL query, then the fields of a form or multipart body, checksum
+	// left out. Handlers read and change only these; what is forwarded to a
+	// backend is built from them (query), never from the raw query.
+	params bbb.Params
+	// form is true when the client sent its parameters in a form body: the
+	// call goes on to the backend as a POST too.
+	form bool
+	// body and contentType are forwarded byte for byte (XML, a text
+	// track's multipart upload).
 	body        []byte
 	contentType string
 
 	// tenant is whose call it is; its secrets verify the checksum.
 	tenant *tenant.Tenant
-	// meetingID is the client's meeting ID; bbbID the one BBB sees (the
-	// same but for named tenants, whose IDs are scoped).
+	// meetingID is the client's meeting ID as BBB reads it; bbbID the one
+	// BBB sees (the same but for named tenants, whose IDs are scoped).
 	meetingID string
 	bbbID     string
+	// foreign is true for a default-tenant meeting ID shaped like a named
+	// tenant's backend-side ID: such a meeting is unknown to the caller.
+	foreign bool
+	// parsed is true once params could be read; verified once the
+	// checksum held too.
+	parsed, verified bool
+	// logoutURL is the server's default logout URL, where a failed join
+	// without errorRedirectUrl or logoutURL lands; "" for tinyscale's root.
+	logoutURL string
+	// rw is the client's ResponseWriter, noting whether an answer began.
+	rw responseWriter
 
 	// For the log line.
 	server string
 	result string
 }
 
-// fail answers e and notes it for the log line: BBB XML, or BBB's JSON
-// form for the text-track calls.
+// fail answers e and notes it for the log line: BBB XML, BBB's JSON form
+// for the text-track calls, or for join BBB's error redirect.
 func (c *call) fail(w http.ResponseWriter, e *bbb.Error) {
 	c.result = e.Key
-	if c.isJSON() {
+	switch {
+	case c.isJSON():
 		bbb.WriteJSONError(w, e)
-		return
+	case c.name == bbb.CallJoin:
+		c.joinError(w, e)
+	default:
+		bbb.WriteError(w, e)
 	}
-	bbb.WriteError(w, e)
 }
 
-// param returns a decoded parameter of the verified query.
-func (c *call) param(key string) string {
-	v, _, _ := bbb.Param(c.query, key)
-	return v
+// param returns the value of a parameter as BBB reads it.
+func (c *call) param(key string) string { return c.params.Get(key) }
+
+// query is the query forwarded to a backend (before the backend client
+// signs it): built from c.params, so the backend reads what tinyscale read.
+func (c *call) query() string { return c.params.Encode() }
+
+// maxGetQuery is the longest query forwarded in a GET. nginx and Tomcat
+// refuse request lines over 8 KB; the relay URLs tinyscale puts in a
+// create make it several times longer than the client's, so from 2 KB on a
+// call BBB accepts by POST is sent as one.
+const maxGetQuery = 2 << 10
+
+// postable are the calls BBB accepts as a form POST (shared/bbb-api.md §1).
+var postable = map[string]bool{
+	bbb.CallCreate: true, bbb.CallEnd: true, bbb.CallIsMeetingRunning: true,
+	bbb.CallGetMeetingInfo: true, bbb.CallGetMeetings: true, bbb.CallGetRecordings: true,
+	bbb.CallUpdateRecordings: true, bbb.CallGetRecordingTextTracks: true,
 }
 
-// method is how the call goes to a backend: POST when it carries a body.
-func (c *call) method() string {
+// wire says how query goes to a backend: method, URL query, body and its
+// Content-Type. A call that carries a body of its own (XML, a text track)
+// keeps it. A form POST stays a POST, and a long query of a call BBB takes
+// by POST becomes one: the routing parameters stay in the signed URL query
+// (BBB hashes only that, and an empty one would be hashed differently by
+// BBB 2.7 and 3.0), everything else goes into the form body.
+func (c *call) wire(query string) (method, q string, body []byte, contentType string) {
 	if c.body != nil {
-		return http.MethodPost
+		return http.MethodPost, query, c.body, c.contentType
 	}
-	return http.MethodGet
+	if !postable[c.name] || (!c.form && len(query) <= maxGetQuery) {
+		return http.MethodGet, query, nil, ""
+	}
+	urlPart, bodyPart := splitForPost(query)
+	if bodyPart == "" {
+		return http.MethodGet, query, nil, ""
+	}
+	return http.MethodPost, urlPart, []byte(bodyPart), "application/x-www-form-urlencoded"
 }
 
-// parse verifies the checksum and fills in c.query and c.body. It returns
-// the error to answer and its HTTP status (200 but for limits).
+// splitForPost keeps meetingID and recordID (or, without them, the first
+// parameter) in the URL query and moves the others, in order, to a form
+// body. query is canonically encoded (bbb.Params.Encode, callback.Rewrite),
+// so names compare as sent.
+func splitForPost(query string) (urlPart, bodyPart string) {
+	pairs := strings.Split(query, "&")
+	var u, b []string
+	for _, pair := range pairs {
+		name, _, _ := strings.Cut(pair, "=")
+		if name == "meetingID" || name == "recordID" {
+			u = append(u, pair)
+		} else {
+			b = append(b, pair)
+		}
+	}
+	if len(u) == 0 && len(b) > 0 {
+		u, b = b[:1], b[1:]
+	}
+	return strings.Join(u, "&"), strings.Join(b, "&")
+}
+
+// parse verifies the checksum and reads the parameters into c.params and
+// c.body. It returns the error to answer and its HTTP status (200 but for
+// limits).
 //
-// Only the URL query is hashed, as BBB does. A form-encoded POST whose
-// query is empty is accepted both ways clients sign it: over the empty
-// query (BBB 3.0, Scalelite) and over the sorted form parameters (BBB
-// 2.4–2.7).
+// Only the URL query is hashed, as BBB does, on the raw bytes as received.
+// A form-encoded or multipart POST whose query is empty is accepted both
+// ways clients sign it: over the empty query (BBB 3.0, Scalelite) and over
+// the sorted form parameters (BBB 2.4–2.7).
 func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 	var addr string
 	if g.cfg.Limiter != nil {
@@ -80,6 +149,7 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 		}
 	}
 	q, cs := bbb.SplitChecksum(r.URL.RawQuery)
+	var bodyParams bbb.Params
 	var verifyErr error
 	verified := false
 	if r.Method == http.MethodPost && r.Body != nil {
@@ -96,34 +166,56 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 			return bbb.ErrBadQuery, http.StatusOK
 		}
 		if len(body) > 0 {
-			ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			ct, mparams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil {
 				return bbb.ErrContentType, http.StatusOK
 			}
+			form := false
+			var bodyErr *bbb.Error
 			switch ct {
 			case "application/x-www-form-urlencoded":
-				form, err := url.ParseQuery(string(body))
-				if err != nil {
-					return bbb.ErrBadQuery, http.StatusOK
+				bodyParams, bodyErr = bbb.ParseParams(string(body))
+				form = true
+			case "multipart/form-data":
+				bodyParams, bodyErr = multipartParams(body, mparams["boundary"])
+				if c.name == bbb.CallPutRecordingTextTrack {
+					// The file goes on as it came; its fields are read too,
+					// as BBB reads them.
+					c.body, c.contentType = body, r.Header.Get("Content-Type")
+				} else {
+					form = true
 				}
+			case "application/xml", "text/xml":
+				c.body, c.contentType = body, r.Header.Get("Content-Type")
+			default:
+				return bbb.ErrContentType, http.StatusOK
+			}
+			if bodyErr != nil {
+				return bodyErr, http.StatusOK // nothing to verify against
+			}
+			c.form = form
+			if form {
 				if cs == "" {
-					cs = form.Get("checksum")
+					cs = bodyParams.Get("checksum")
 				}
-				formQ := bbb.FormQuery(form)
 				if q == "" {
+					formQ := bbb.FormQuery(bodyParams.Values())
 					verifyErr = g.verify(c, "", cs)
 					if verifyErr != nil && formQ != "" {
 						verifyErr = g.verify(c, formQ, cs)
 					}
 					verified = true
 				}
-				q = joinQuery(q, formQ)
-			case "multipart/form-data", "application/xml", "text/xml":
-				c.body, c.contentType = body, r.Header.Get("Content-Type")
-			default:
-				return bbb.ErrContentType, http.StatusOK
 			}
 		}
+	}
+	params, parseErr := bbb.ParseParams(q)
+	if parseErr == nil {
+		c.params = append(params, bodyParams...)
+		// The client's signature is not the backend's; a second
+		// "checksum" in another spelling must not reach it either.
+		c.params.Del("checksum")
+		c.parsed = true
 	}
 	if !verified {
 		verifyErr = g.verify(c, q, cs)
@@ -134,26 +226,113 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 		}
 		return bbb.ChecksumError(verifyErr), http.StatusOK
 	}
-	if !bbb.ValidQuery(q) {
-		return bbb.ErrBadQuery, http.StatusOK
+	if parseErr != nil {
+		return parseErr, http.StatusOK
 	}
-	c.query = q
-	c.meetingID = c.param("meetingID")
-	c.bbbID = c.meetingID
+	c.verified = true
+	if key, dup := c.params.Repeated(g.interpreted(c)); dup {
+		return bbb.RepeatedError(key), http.StatusOK
+	}
+	if meetingCalls[c.name] {
+		id, e := c.params.MeetingID()
+		if e != nil {
+			return e, http.StatusOK
+		}
+		c.meetingID, c.bbbID = id, id
+	}
 	return nil, http.StatusOK
 }
 
-// scope turns the call's meeting ID into the one BBB sees and rewrites the
-// query to match. A named tenant's IDs get its prefix; a default-tenant ID
-// that would read as a named tenant's is refused, or the default tenant
-// could reach into that tenant's meetings.
+// multipartParams reads the text fields of a multipart body as parameters,
+// decoded as ParseParams decodes a query. File fields are not parameters.
+func multipartParams(body []byte, boundary string) (bbb.Params, *bbb.Error) {
+	if boundary == "" {
+		return nil, bbb.ErrBadQuery
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	var p bbb.Params
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return p, nil
+			}
+			return nil, bbb.ErrBadQuery
+		}
+		if part.FileName() != "" || part.FormName() == "" {
+			part.Close()
+			continue
+		}
+		var b bytes.Buffer
+		if _, err := b.ReadFrom(part); err != nil {
+			return nil, bbb.ErrBadQuery
+		}
+		name := bbb.StripControl(part.FormName())
+		if name != "" {
+			p.Add(name, bbb.StripControl(b.String()))
+		}
+	}
+}
+
+// meetingCalls are the calls about one meeting, named by meetingID: BBB
+// trims that ID, and tinyscale routes by it.
+var meetingCalls = map[string]bool{
+	bbb.CallCreate: true, bbb.CallJoin: true, bbb.CallEnd: true, bbb.CallIsMeetingRunning: true,
+	bbb.CallGetMeetingInfo: true, bbb.CallInsertDocument: true, bbb.CallSendChatMessage: true,
+}
+
+// interpretedKeys are the parameters tinyscale routes by, reads or
+// rewrites (as bbb.ParamKey files them). Given twice, tinyscale and the
+// backend could read different values, so such a request is refused.
+var interpretedKeys = map[string]bool{
+	"meetingID": true, "recordID": true,
+	// join: how it answers, where errors land, who joins.
+	"redirect": true, "errorRedirectUrl": true, "logoutURL": true, "role": true, "password": true,
+	// create: placement and the callbacks tinyscale relays.
+	"meta_server-tag": true, "meta_bbb-meeting-size-hint": true, "meetingEndedURL": true,
+	"meta_endcallbackurl": true, "meta_bbb-recording-ready-url": true, "meta_bn-recording-ready-url": true,
+	"meta_canvas-recording-ready-url": true, "meta_analytics-callback-url": true,
+	"isBreakout": true, "parentMeetingID": true,
+	// getRecordings: filters and paging.
+	"state": true, "offset": true, "limit": true,
+}
+
+// interpreted returns whether a parameter key is one tinyscale reads for
+// c: the fixed set and the keys the tenant's and the global policy set.
+func (g *Gateway) interpreted(c *call) func(string) bool {
+	return func(key string) bool {
+		if interpretedKeys[key] {
+			return true
+		}
+		for _, p := range []*tenant.Policy{&g.tenants.Global, &c.tenant.Policy} {
+			for _, m := range []map[string]string{p.CreateDefaults, p.CreateOverrides, p.JoinDefaults, p.JoinOverrides} {
+				for k := range m {
+					if bbb.ParamKey(k) == key {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+}
+
+// scope turns the call's meeting ID into the one BBB sees and sets it in
+// the parameters. A named tenant's IDs get its prefix. A default-tenant ID
+// that would read as a named tenant's can never be the default tenant's:
+// a create of it is refused, and any other call answers as for an unknown
+// meeting (nothing tells a prober that the ID is special), without ever
+// reaching that tenant's meeting.
 func (g *Gateway) scope(c *call) *bbb.Error {
 	if c.meetingID == "" {
 		return nil
 	}
 	if c.tenant == g.tenants.Default() {
 		if g.tenants.MultiTenant() && g.tenants.Reserved(c.meetingID) {
-			return &bbb.Error{Key: "validationError", Message: "Meeting ID cannot start with another tenant's prefix"}
+			if c.name == bbb.CallCreate {
+				return &bbb.Error{Key: "validationError", Message: "Meeting ID cannot start with another tenant's prefix"}
+			}
+			c.foreign = true
 		}
 		return nil
 	}
@@ -162,7 +341,7 @@ func (g *Gateway) scope(c *call) *bbb.Error {
 		return &bbb.Error{Key: "validationError", Message: "Meeting ID must be at most " + strconv.Itoa(c.tenant.MaxIDLength()) + " characters"}
 	}
 	c.bbbID = id
-	c.query = bbb.ReplaceParam(c.query, "meetingID", id)
+	c.params.Set("meetingID", id)
 	return nil
 }
 
@@ -197,14 +376,4 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 
 func (g *Gateway) verify(c *call, q, cs string) error {
 	return bbb.VerifySplit(c.name, q, cs, g.cfg.Algorithms, c.tenant.Secrets...)
-}
-
-func joinQuery(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "&" + b
 }

@@ -134,8 +134,13 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("%s getRecordingTextTracks of A's recording: %s", cl.secret, body)
 		}
 	}
-	// The default tenant cannot reach A's meeting through A's BBB ID either.
+	// The default tenant cannot reach A's meeting through A's BBB ID
+	// either: it is an unknown meeting to it, answered as any other (no
+	// validationError that tells a prober the ID is special), and it cannot
+	// be created.
 	r := d.call("getMeetingInfo", url.Values{"meetingID": {"uni-a~only-a"}})
+	wantKey(t, r, bbb.Failed, "notFound")
+	r = d.call("create", url.Values{"meetingID": {"uni-a~only-a"}, "name": {"x"}})
 	wantKey(t, r, bbb.Failed, "validationError")
 	// A's meeting and recording are untouched.
 	r = a.call("getMeetingInfo", url.Values{"meetingID": {"only-a"}})

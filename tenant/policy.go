@@ -1,7 +1,6 @@
 package tenant
 
 import (
-	"net/url"
 	"slices"
 
 	"github.com/tinyscale/tinyscale/bbb"
@@ -23,36 +22,27 @@ func (p *Policy) sets(which Params) (defaults, overrides map[string]string) {
 	return p.JoinDefaults, p.JoinOverrides
 }
 
-// Apply returns the raw query of a create or join with the policies'
-// parameters applied, in this precedence (later wins):
+// Apply applies the policies' parameters to the parameters of a create or
+// join, in this precedence (later wins):
 //
 //	global default < tenant default < client < global override < tenant override
 //
-// Parameters nobody set keep the client's raw bytes and order.
-func Apply(raw string, which Params, global, own *Policy) string {
+// Parameters nobody set keep the client's values and order.
+func Apply(p *bbb.Params, which Params, global, own *Policy) {
 	gd, go_ := global.sets(which)
 	td, to := own.sets(which)
 	for _, defaults := range []map[string]string{td, gd} {
 		for _, k := range sortedKeys(defaults) {
-			if _, ok, _ := bbb.Param(raw, k); !ok {
-				raw = appendParam(raw, k, defaults[k])
+			if !p.HasKey(k) {
+				p.Add(k, defaults[k])
 			}
 		}
 	}
 	for _, overrides := range []map[string]string{go_, to} {
 		for _, k := range sortedKeys(overrides) {
-			raw = bbb.ReplaceParam(raw, k, overrides[k])
+			p.SetKey(k, overrides[k])
 		}
 	}
-	return raw
-}
-
-func appendParam(raw, k, v string) string {
-	p := url.QueryEscape(k) + "=" + url.QueryEscape(v)
-	if raw == "" {
-		return p
-	}
-	return raw + "&" + p
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"github.com/tinyscale/tinyscale/bbb"
 	"strings"
 	"testing"
 )
@@ -114,8 +115,11 @@ func TestPolicyPrecedence(t *testing.T) {
 		CreateDefaults:  map[string]string{"muteOnStart": "true"},
 		CreateOverrides: map[string]string{"duration": "120"},
 	}
-	raw := "meetingID=r&name=R&welcome=client&maxParticipants=5"
-	got := Apply(raw, Create, global, own)
+	raw := "meetingID=r&name=R&welcome=client&maxParticipants=5&meta_Bbb-Origin=client"
+	own.CreateOverrides["meta_bbb-origin"] = "policy"
+	p, _ := bbb.ParseParams(raw)
+	Apply(&p, Create, global, own)
+	got := p.Encode()
 	for k, want := range map[string]string{
 		"record":          "false",  // global default
 		"muteOnStart":     "true",   // tenant default beats global default
@@ -123,12 +127,16 @@ func TestPolicyPrecedence(t *testing.T) {
 		"maxParticipants": "100",    // global override beats client
 		"duration":        "120",    // tenant override beats global override
 		"meetingID":       "r",
+		"meta_bbb-origin": "policy", // an override replaces the key in any case BBB folds
+		"meta_Bbb-Origin": "",
 	} {
 		if v := param(got, k); v != want {
 			t.Errorf("%s = %q, want %q (query %s)", k, v, want, got)
 		}
 	}
-	if got := Apply(raw, Join, global, own); got != raw {
+	j, _ := bbb.ParseParams(raw)
+	Apply(&j, Join, global, own)
+	if got := j.Encode(); got != raw {
 		t.Errorf("create policy changed a join: %s", got)
 	}
 }

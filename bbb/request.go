@@ -1,0 +1,348 @@
+package bbb
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Param is one request parameter as BBB reads it: name and value
+// percent-decoded, control characters stripped.
+type Param struct {
+	Name, Value string
+}
+
+// Params are a request's parameters in the order they came, every
+// occurrence kept: the one model of a request that every gateway handler
+// reads and that the query forwarded to a backend is built from
+// (Encode), so that a backend reads exactly what tinyscale routed by.
+//
+// BBB is a Java servlet: Tomcat splits the query (and a form body) at '&',
+// percent-decodes names as well as values ('+' is a space), and
+// getParameter returns the first of repeated names; BBB's
+// ValidationService then strips control characters (\p{Cc}) from names
+// and values. ParseParams reads a query the same way.
+type Params []Param
+
+// MaxMeetingIDLength is BBB's limit for a meeting ID, in UTF-16 code
+// units as Java counts a String's length (shared/bbb-api.md §4.1, §6).
+const MaxMeetingIDLength = 256
+
+// ParseParams reads a raw query or form body as Tomcat and BBB do. A pair
+// without a name is skipped (Tomcat drops it); a name without '=' has an
+// empty value. A pair that is not valid percent-encoding is refused with
+// ErrBadQuery: Tomcat silently drops it, and a request read differently by
+// tinyscale and by the backend is what this type exists to prevent.
+func ParseParams(raw string) (Params, *Error) {
+	if raw == "" {
+		return nil, nil
+	}
+	p := make(Params, 0, strings.Count(raw, "&")+1)
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, ErrBadQuery
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, ErrBadQuery
+		}
+		name = StripControl(name)
+		if name == "" {
+			continue
+		}
+		p = append(p, Param{name, StripControl(value)})
+	}
+	return p, nil
+}
+
+// Lookup returns the first value of name, as BBB reads it, and whether
+// name was given at all.
+func (p Params) Lookup(name string) (string, bool) {
+	for _, kv := range p {
+		if kv.Name == name {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// Get returns the first value of name, "" when absent.
+func (p Params) Get(name string) string {
+	v, _ := p.Lookup(name)
+	return v
+}
+
+// Has reports whether name was given, even empty.
+func (p Params) Has(name string) bool {
+	_, ok := p.Lookup(name)
+	return ok
+}
+
+// Set gives name the one value value: in the place of its first
+// occurrence, any further ones dropped, or appended when absent.
+func (p *Params) Set(name, value string) {
+	out := (*p)[:0]
+	set := false
+	for _, kv := range *p {
+		if kv.Name != name {
+			out = append(out, kv)
+			continue
+		}
+		if !set {
+			out = append(out, Param{name, value})
+			set = true
+		}
+	}
+	if !set {
+		out = append(out, Param{name, value})
+	}
+	if len(out) < len(*p) {
+		clear((*p)[len(out):]) // no stale strings kept alive
+	}
+	*p = out
+}
+
+// Add appends a parameter.
+func (p *Params) Add(name, value string) { *p = append(*p, Param{name, value}) }
+
+// Del removes every occurrence of the names.
+func (p *Params) Del(names ...string) {
+	out := (*p)[:0]
+	for _, kv := range *p {
+		drop := false
+		for _, n := range names {
+			if kv.Name == n {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	clear((*p)[len(out):])
+	*p = out
+}
+
+// Clone returns a copy that can be changed without changing p.
+func (p Params) Clone() Params { return append(Params(nil), p...) }
+
+// Encode returns the parameters as a query string, in order, every name
+// and value encoded canonically (url.QueryEscape): what a backend decodes
+// is exactly the names and values held here, whatever spelling the client
+// used.
+func (p Params) Encode() string {
+	var b strings.Builder
+	for i, kv := range p {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(kv.Name))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(kv.Value))
+	}
+	return b.String()
+}
+
+// Values returns the parameters as a map, for the checksum of a form POST
+// (FormQuery).
+func (p Params) Values() map[string][]string {
+	m := make(map[string][]string, len(p))
+	for _, kv := range p {
+		m[kv.Name] = append(m[kv.Name], kv.Value)
+	}
+	return m
+}
+
+// ParamKey is the name under which BBB files a parameter: its name, but
+// for metadata (meta_<key>), whose keys BBB lower-cases, so that
+// meta_endCallbackUrl and meta_ENDCALLBACKURL are one key to it.
+func ParamKey(name string) string {
+	if rest, ok := strings.CutPrefix(name, "meta_"); ok {
+		return "meta_" + strings.ToLower(rest)
+	}
+	return name
+}
+
+// HasKey reports whether a parameter filed under name's ParamKey was
+// given, in any case BBB folds together.
+func (p Params) HasKey(name string) bool {
+	key := ParamKey(name)
+	for _, kv := range p {
+		if ParamKey(kv.Name) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// SetKey is Set, but drops every parameter BBB files under the same key
+// (meta_Foo for meta_foo) first, so value is the only one BBB can read.
+func (p *Params) SetKey(name, value string) {
+	key := ParamKey(name)
+	out := (*p)[:0]
+	set := false
+	for _, kv := range *p {
+		if ParamKey(kv.Name) != key {
+			out = append(out, kv)
+		} else if !set {
+			out = append(out, Param{name, value})
+			set = true
+		}
+	}
+	if !set {
+		out = append(out, Param{name, value})
+	}
+	if len(out) < len(*p) {
+		clear((*p)[len(out):]) // no stale strings kept alive
+	}
+	*p = out
+}
+
+// Repeated returns the first name (as ParamKey gives it) for which
+// interpreted is true and that is given more than once, in any spelling
+// or case BBB folds together.
+func (p Params) Repeated(interpreted func(key string) bool) (string, bool) {
+	seen := make(map[string]bool, 4)
+	for _, kv := range p {
+		k := ParamKey(kv.Name)
+		if !interpreted(k) {
+			continue
+		}
+		if seen[k] {
+			return k, true
+		}
+		seen[k] = true
+	}
+	return "", false
+}
+
+// RepeatedError is the validationError for a parameter given twice.
+func RepeatedError(key string) *Error {
+	return &Error{Key: "validationError", Message: "Param '" + key + "' is given more than once; it must be given once"}
+}
+
+// MeetingID reads the meetingID of a meeting call as BBB does: the first
+// one, stripped of leading and trailing whitespace (StringUtils.strip).
+// It refuses what BBB cannot hold (longer than 256 characters) and what
+// cannot be routed (invalid UTF-8, which Java would read as U+FFFD), so
+// such an ID never reaches the state store. The value is set back into p
+// as read, so that the backend gets the ID tinyscale routes by.
+func (p *Params) MeetingID() (string, *Error) {
+	v, ok := p.Lookup("meetingID")
+	if !ok {
+		return "", nil
+	}
+	if e := CheckMeetingID(v); e != nil {
+		return "", e
+	}
+	id := StripSpace(v)
+	if id != v {
+		p.Set("meetingID", id)
+	}
+	return id, nil
+}
+
+// CheckMeetingID refuses a meeting ID that is not UTF-8 or that is longer
+// than BBB allows.
+func CheckMeetingID(id string) *Error {
+	if !utf8.ValidString(id) {
+		return &Error{Key: "validationError", Message: "Meeting ID must be valid UTF-8"}
+	}
+	if JavaLength(id) > MaxMeetingIDLength {
+		return &Error{Key: "validationError", Message: "Meeting ID must be between 2 and 256 characters"}
+	}
+	return nil
+}
+
+// JavaLength is the length of s as Java counts it: UTF-16 code units.
+func JavaLength(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
+// IDList reads a csv list of IDs (recordID, getRecordings' meetingID) as
+// BBB does: ParamsProcessorUtil.decodeIds percent-decodes the parameter
+// value a second time before splitting it at ','. So recordID=a%252Cb is
+// two IDs to BBB, and tinyscale must see two too. ok is false when the
+// second decoding fails (BBB would answer an error page).
+func IDList(value string) (ids []string, ok bool) {
+	d, err := url.QueryUnescape(value)
+	if err != nil {
+		return nil, false
+	}
+	if d == "" {
+		return nil, true
+	}
+	return strings.Split(d, ","), true
+}
+
+// EncodeIDList is the parameter value BBB reads back, with IDList, as
+// exactly ids.
+func EncodeIDList(ids []string) string {
+	enc := make([]string, len(ids))
+	for i, id := range ids {
+		enc[i] = url.QueryEscape(id)
+	}
+	return strings.Join(enc, ",")
+}
+
+// StripControl removes control characters (Unicode category Cc: U+0000–
+// U+001F and U+007F–U+009F), as BBB's ParamsUtil.stripControlChars does to
+// every parameter name and value. A string that is not UTF-8 is returned
+// as it is: Java reads it as U+FFFD first, so stripping its bytes here
+// could join them into characters BBB never saw; left alone, a backend
+// decodes it exactly as it would have decoded the client's, and
+// CheckMeetingID refuses it where it is routed by.
+func StripControl(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == 0xc2 {
+			clean = false
+			break
+		}
+	}
+	if clean || !utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r >= 0x20 && (r < 0x7f || r > 0x9f) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// StripSpace removes leading and trailing whitespace as Apache Commons'
+// StringUtils.strip does: what Java's Character.isWhitespace calls space.
+func StripSpace(s string) string {
+	return strings.TrimFunc(s, JavaWhitespace)
+}
+
+// JavaWhitespace reports whether Java's Character.isWhitespace holds for
+// r: Unicode space, line and paragraph separators other than the
+// non-breaking ones, and the ASCII controls \t \n \v \f \r and U+001C–
+// U+001F.
+func JavaWhitespace(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\v', r == '\f', r == '\r', r >= 0x1c && r <= 0x1f:
+		return true
+	case r == 0x00a0, r == 0x2007, r == 0x202f:
+		return false
+	}
+	return unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp)
+}
