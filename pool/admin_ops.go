@@ -19,10 +19,7 @@ func (s *Server) Successor(weight, maxLoad float64, tags []string) *Server {
 		ID: s.ID, Client: s.Client, Weight: weight, MaxLoad: maxLoad, Tags: append([]string(nil), tags...),
 		health: s.health, admin: s.admin, polled: s.polled,
 		meetings: append([]MeetingLoad(nil), s.meetings...),
-		pending:  make(map[string]pending, len(s.pending)),
-	}
-	for id, p := range s.pending {
-		n.pending[id] = p
+		pending:  s.pending.clone(),
 	}
 	return n
 }

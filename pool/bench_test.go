@@ -10,17 +10,23 @@ import (
 	"github.com/tinyscale/tinyscale/bbbfake"
 )
 
-// loadedPool returns a pool of n servers, each running 20 meetings of 10
-// participants as a poll found them, with the given strategy.
-func loadedPool(n int, strategy Strategy) *Pool {
+// loadedPool returns a pool of n servers, each running perServer meetings
+// of 10 to 16 participants as a poll found them, with the given strategy.
+// Young meetings were created within the last minutes, so their expected
+// size still decays; the others an hour ago.
+func loadedPool(n, perServer int, young bool, strategy Strategy) *Pool {
 	now := time.Now()
 	ss := servers(n)
 	for i, s := range ss {
-		ms := make([]MeetingLoad, 20)
+		ms := make([]MeetingLoad, perServer)
 		for j := range ms {
+			created := now.Add(-time.Hour)
+			if young {
+				created = now.Add(-time.Duration(j) * 5 * time.Second)
+			}
 			ms[j] = MeetingLoad{
 				MeetingID: fmt.Sprintf("m-%d-%d", i, j), Participants: 10 + (i+j)%7, Voice: 5, Video: j % 3,
-				Created: now.Add(-time.Hour),
+				Created: created,
 			}
 		}
 		s.SetMeetings(ms, now, time.Minute)
@@ -33,16 +39,22 @@ func loadedPool(n int, strategy Strategy) *Pool {
 // BenchmarkPlace is the placement of one create over 100 and 500 loaded
 // servers: the available ones filtered, the strategy's choice, the
 // reservation. Each placement is taken back, so every iteration sees the
-// same pool.
+// same pool. "500x100young" is the scale scenario's fleet (100 meetings
+// per server, all still in their ramp): a placement costs the same
+// whatever the meetings, O(servers).
 func BenchmarkPlace(b *testing.B) {
 	ids := make([]string, 1024)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("new-%d", i)
 	}
-	for _, n := range []int{100, 500} {
+	for _, size := range []struct {
+		name            string
+		servers, perSrv int
+		young           bool
+	}{{"100", 100, 20, false}, {"500", 500, 20, false}, {"500x100young", 500, 100, true}} {
 		for _, strategy := range []Strategy{NewLeastLoad(), &RoundRobin{}} {
-			b.Run(fmt.Sprintf("%d/%s", n, strategy.Name()), func(b *testing.B) {
-				p := loadedPool(n, strategy)
+			b.Run(fmt.Sprintf("%s/%s", size.name, strategy.Name()), func(b *testing.B) {
+				p := loadedPool(size.servers, size.perSrv, size.young, strategy)
 				b.ReportAllocs()
 				i := 0
 				for b.Loop() {

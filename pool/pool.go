@@ -24,6 +24,8 @@ type Pool struct {
 	// placeMu makes choosing a server and reserving the meeting's load on
 	// it one step, so concurrent creates see each other's reservations.
 	placeMu sync.Mutex
+	scratch []*Server // Place's candidates and their loads, reused (under placeMu)
+	loads   []float64
 	share   func(Reservation)
 }
 
@@ -184,30 +186,58 @@ func (p *Pool) Place(r Request) (*Server, error) {
 	p.placeMu.Lock()
 	defer p.placeMu.Unlock()
 	now := p.now()
-	var cands []*Server
-	for _, s := range p.Available() {
-		if !contains(r.Exclude, s.ID) && (len(r.Allowed) == 0 || anyTag(s.Tags, r.Allowed)) {
-			cands = append(cands, s)
+	p.mu.RLock()
+	servers := p.servers // replaced, never changed in place: safe to read unlocked
+	p.mu.RUnlock()
+	// One pass, into a slice kept between placements (placeMu guards it):
+	// placement costs O(servers) and no allocation per server.
+	cands, loads := p.scratch[:0], p.loads[:0]
+	defer func() { clear(cands); p.scratch, p.loads = cands[:0], loads[:0] }()
+	anyPreferred := false
+	for _, s := range servers {
+		if contains(r.Exclude, s.ID) || (len(r.Allowed) > 0 && !anyTag(s.Tags, r.Allowed)) {
+			continue
 		}
-	}
-	preferred := cands[:0:0]
-	for _, s := range cands {
-		if r.Tag == "" && len(s.Tags) == 0 || r.Tag != "" && contains(s.Tags, r.Tag) {
-			preferred = append(preferred, s)
+		ok, load := s.availableLoad(p.Model, now)
+		if !ok {
+			continue
 		}
+		cands, loads = append(cands, s), append(loads, load)
+		anyPreferred = anyPreferred || preferred(s, r.Tag)
 	}
 	switch {
-	case len(preferred) > 0:
-		cands = preferred
+	case anyPreferred:
+		kept, keptLoads := cands[:0], loads[:0]
+		for i, s := range cands {
+			if preferred(s, r.Tag) {
+				kept, keptLoads = append(kept, s), append(keptLoads, loads[i])
+			}
+		}
+		clear(cands[len(kept):])
+		cands, loads = kept, keptLoads
 	case r.Required:
 		return nil, ErrNoTagServer
 	}
 	if len(cands) == 0 {
 		return nil, ErrNoServer
 	}
-	s := p.Strategy.Select(cands, p.Model, now)
+	var s *Server
+	if _, ok := p.Strategy.(*LeastLoad); ok {
+		s = leastOf(cands, loads) // the loads just read: no second lock per server
+	} else {
+		s = p.Strategy.Select(cands, p.Model, now)
+	}
 	s.reserve(r.MeetingID, r.Expected, now)
 	return s, nil
+}
+
+// preferred reports whether s is among the servers a meeting with tag
+// goes to first: those carrying the tag, or without one the untagged.
+func preferred(s *Server, tag string) bool {
+	if tag == "" {
+		return len(s.Tags) == 0
+	}
+	return contains(s.Tags, tag)
 }
 
 func anyTag(tags, allowed []string) bool {

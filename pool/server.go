@@ -30,7 +30,10 @@ type Server struct {
 	admin    AdminState
 	meetings []MeetingLoad // from the last successful poll
 	polled   time.Time
-	pending  map[string]pending // placed since, not yet seen by a poll
+	pending  pendingSet // placed since, not yet seen by a poll
+	// curve is the load of meetings as a function of time, built from
+	// them at the first Load after they changed (nil until then).
+	curve *loadCurve
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
 	share func(Reservation)
@@ -55,7 +58,7 @@ type pending struct {
 
 // NewServer returns an enabled, online server of weight 1.
 func NewServer(id string, c *bbb.Client) *Server {
-	return &Server{ID: id, Client: c, Weight: 1, health: health{online: true}, admin: Enabled, pending: map[string]pending{}}
+	return &Server{ID: id, Client: c, Weight: 1, health: health{online: true}, admin: Enabled, pending: newPendingSet()}
 }
 
 // The state of a server is its administrative state times its health:
@@ -188,17 +191,17 @@ func (s *Server) MarkOffline(reason string) bool {
 func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending time.Duration) (drained bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.meetings, s.polled = ms, started
+	s.meetings, s.polled, s.curve = ms, started, nil
 	for _, m := range ms {
-		delete(s.pending, m.MeetingID)
+		s.pending.del(m.MeetingID)
 	}
-	for id, p := range s.pending {
+	for id, p := range s.pending.m {
 		gone := !p.confirmed.IsZero() && p.confirmed.Before(started)
 		if gone || started.Sub(p.at) > maxPending {
-			delete(s.pending, id)
+			s.pending.del(id)
 		}
 	}
-	if s.admin == Cordoned && len(ms) == 0 && len(s.pending) == 0 {
+	if s.admin == Cordoned && len(ms) == 0 && s.pending.len() == 0 {
 		s.admin = Disabled
 		return true
 	}
@@ -208,7 +211,7 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 // reserve counts a meeting just placed on the server until a poll sees it.
 func (s *Server) reserve(meetingID string, expected int, now time.Time) {
 	s.mu.Lock()
-	s.pending[meetingID] = pending{expected: expected, at: now}
+	s.pending.put(meetingID, pending{expected: expected, at: now})
 	share := s.share
 	s.mu.Unlock()
 	if share != nil {
@@ -222,14 +225,14 @@ func (s *Server) Apply(r Reservation) {
 	defer s.mu.Unlock()
 	switch {
 	case r.Cancel:
-		delete(s.pending, r.MeetingID)
+		s.pending.del(r.MeetingID)
 	case !r.Confirmed.IsZero():
-		if p, ok := s.pending[r.MeetingID]; ok {
+		if p, ok := s.pending.get(r.MeetingID); ok {
 			p.confirmed = r.Confirmed
-			s.pending[r.MeetingID] = p
+			s.pending.put(r.MeetingID, p)
 		}
 	default:
-		s.pending[r.MeetingID] = pending{expected: r.Expected, at: r.At}
+		s.pending.put(r.MeetingID, pending{expected: r.Expected, at: r.At})
 	}
 }
 
@@ -237,9 +240,9 @@ func (s *Server) Apply(r Reservation) {
 // poll sent after t that does not see the meeting proves it ended.
 func (s *Server) Confirm(meetingID string, t time.Time) {
 	s.mu.Lock()
-	if p, ok := s.pending[meetingID]; ok {
+	if p, ok := s.pending.get(meetingID); ok {
 		p.confirmed = t
-		s.pending[meetingID] = p
+		s.pending.put(meetingID, p)
 	}
 	share := s.share
 	s.mu.Unlock()
@@ -253,10 +256,10 @@ func (s *Server) Confirm(meetingID string, t time.Time) {
 func (s *Server) Forget(meetingID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.pending, meetingID)
+	s.pending.del(meetingID)
 	for i, m := range s.meetings {
 		if m.MeetingID == meetingID {
-			s.meetings = append(s.meetings[:i:i], s.meetings[i+1:]...)
+			s.meetings, s.curve = append(s.meetings[:i:i], s.meetings[i+1:]...), nil
 			return
 		}
 	}
@@ -265,7 +268,7 @@ func (s *Server) Forget(meetingID string) {
 // Unreserve drops the reservation of a meeting whose create failed.
 func (s *Server) Unreserve(meetingID string) {
 	s.mu.Lock()
-	delete(s.pending, meetingID)
+	s.pending.del(meetingID)
 	share := s.share
 	s.mu.Unlock()
 	if share != nil {
@@ -281,26 +284,34 @@ func (s *Server) Load(m LoadModel, now time.Time) float64 {
 	return s.loadLocked(m, now) / s.Weight
 }
 
+// loadLocked is the sum of m.Cost over the polled meetings and of
+// m.Pending over the reservations, read from the load curve and the
+// pending sums: O(log meetings), see load_curve.go.
 func (s *Server) loadLocked(m LoadModel, now time.Time) float64 {
-	var sum float64
-	for _, ml := range s.meetings {
-		sum += m.Cost(ml, now)
+	if s.curve == nil || s.curve.model != m {
+		s.curve = newLoadCurve(s.meetings, m, s.polled)
 	}
-	for _, p := range s.pending {
-		sum += m.Pending(p.expected)
-	}
-	return sum
+	return s.curve.load(now) + s.pending.load(m)
 }
 
 // available reports whether the server may take a new meeting, given its
 // raw (unweighted) load.
 func (s *Server) available(m LoadModel, now time.Time) bool {
+	ok, _ := s.availableLoad(m, now)
+	return ok
+}
+
+// availableLoad reports whether the server may take a new meeting and, if
+// so, its weighted load (what Load returns), under one lock: placement
+// asks both of every server.
+func (s *Server) availableLoad(m LoadModel, now time.Time) (bool, float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.health.online || s.admin != Enabled {
-		return false
+		return false, 0
 	}
-	return s.MaxLoad <= 0 || s.loadLocked(m, now) < s.MaxLoad
+	load := s.loadLocked(m, now)
+	return s.MaxLoad <= 0 || load < s.MaxLoad, load / s.Weight
 }
 
 // Status is a snapshot of a server for the admin API and metrics.
@@ -331,7 +342,7 @@ func (s *Server) Status(m LoadModel, now time.Time) Status {
 		ID: s.ID, Host: s.Client.Base, Admin: s.admin, Online: s.health.online,
 		Fails: s.health.fails, LastPoll: s.health.lastPoll, LastError: s.health.lastError,
 		Load: s.loadLocked(m, now) / s.Weight, Weight: s.Weight, MaxLoad: s.MaxLoad, Tags: s.Tags,
-		Meetings: len(s.meetings), Pending: len(s.pending),
+		Meetings: len(s.meetings), Pending: s.pending.len(),
 	}
 	for _, ml := range s.meetings {
 		if !ml.Breakout {

@@ -40,10 +40,19 @@ const tieEpsilon = 1e-9
 
 // Select implements Strategy.
 func (*LeastLoad) Select(cands []*Server, m LoadModel, now time.Time) *Server {
+	loads := make([]float64, len(cands))
+	for i, s := range cands {
+		loads[i] = s.Load(m, now)
+	}
+	return leastOf(cands, loads)
+}
+
+// leastOf returns the server of least load, loads[i] being cands[i]'s.
+func leastOf(cands []*Server, loads []float64) *Server {
 	var best *Server
 	bestLoad, ties := 0.0, 0
-	for _, s := range cands {
-		l := s.Load(m, now)
+	for i, s := range cands {
+		l := loads[i]
 		switch {
 		case best == nil || l < bestLoad-tieEpsilon:
 			best, bestLoad, ties = s, l, 1
