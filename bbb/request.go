@@ -140,15 +140,23 @@ func (p Params) Clone() Params { return append(Params(nil), p...) }
 // and value encoded canonically (url.QueryEscape): what a backend decodes
 // is exactly the names and values held here, whatever spelling the client
 // used.
+//
+// It runs on every join: the string is sized first and written in one
+// allocation (escape.go).
 func (p Params) Encode() string {
+	n := 0
+	for _, kv := range p {
+		n += queryEscapedLen(kv.Name) + queryEscapedLen(kv.Value) + 2
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, kv := range p {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(url.QueryEscape(kv.Name))
+		writeQueryEscaped(&b, kv.Name)
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(kv.Value))
+		writeQueryEscaped(&b, kv.Value)
 	}
 	return b.String()
 }
