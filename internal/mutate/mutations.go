@@ -1,0 +1,197 @@
+package main
+
+// Mutation is one deliberate bug: Old, found exactly once in File, is
+// replaced by New; then go test runs Pkgs (narrowed by Run), which must
+// fail.
+type Mutation struct {
+	// Name identifies the mutation (for -only and the report).
+	Name string
+	// Why says what a user would suffer if the bug shipped.
+	Why string
+	// File is relative to the module root, with forward slashes.
+	File     string
+	Old, New string
+	// Pkgs and Run are the go test packages and -run regular expression
+	// that must kill it: the narrowest that do, so CI stays fast.
+	Pkgs []string
+	Run  string
+	// Race runs the tests with -race.
+	Race bool
+	// CI puts the mutation on the short list .ci/run checks.
+	CI bool
+}
+
+// How to add one: copy the smallest snippet that makes the bug, check it
+// occurs once in its file, give the package and -run pattern of the test
+// that must catch it, and run `go run ./internal/mutate -only NAME`. If it
+// survives, write the test first. See docs/development.md.
+var mutations = []Mutation{
+	{
+		Name: "checksum-prefix",
+		Why:  "Verify compares only the first 8 hex digits: a checksum can be guessed",
+		File: "bbb/checksum.go",
+		Old:  "ok |= subtle.ConstantTimeCompare(want, g)",
+		New:  "ok |= subtle.ConstantTimeCompare(want[:8], g[:8])",
+		Pkgs: []string{"./bbb"}, Run: "Verify|Checksum|Documentation", CI: true,
+	},
+	{
+		Name: "checksum-case",
+		Why:  "upper-case hex refused: BBB 2.6+ clients (and Moodle) fail",
+		File: "bbb/checksum.go",
+		Old:  "c += 'a' - 'A' // BBB 2.6+ ignores hex case",
+		New:  "c += 0",
+		Pkgs: []string{"./bbb"}, Run: "Verify",
+	},
+	{
+		Name: "checksum-disallowed-alg",
+		Why:  "an algorithm switched off in TINYSCALE_CHECKSUM_ALGORITHMS is still accepted",
+		File: "bbb/checksum.go",
+		Old:  "if alg == 0 || !allowed.Has(alg) {",
+		New:  "if alg == 0 {",
+		Pkgs: []string{"./bbb"}, Run: "Verify",
+	},
+	{
+		Name: "claim-ignored",
+		Why:  "the gateway ignores the owner Claim returns: two concurrent creates split a meeting over two servers",
+		File: "gateway/meetings.go",
+		Old:  "if fresh = ownerID == pick.ID; fresh {",
+		New:  "if ownerID, fresh = pick.ID, true; fresh {",
+		Pkgs: []string{"./gateway"}, Run: "Concurrent|Race", CI: true,
+	},
+	{
+		Name: "memory-claim-unlocked",
+		Why:  "Memory.Claim checks the owner outside its lock: two claims both win",
+		File: "state/memory.go",
+		Old:  "\tm.mu.Lock()\n\tdefer m.mu.Unlock()\n\tif cur := m.meetings[k].ServerID; cur != prev {",
+		New:  "\tcur := m.meetings[k].ServerID\n\tm.mu.Lock()\n\tdefer m.mu.Unlock()\n\tif cur != prev {",
+		Pkgs: []string{"./state"}, Run: "Claim", CI: true,
+	},
+	{
+		Name: "bolt-claim-unchecked",
+		Why:  "the bolt store's Claim overwrites another server's placement",
+		File: "state/bolt.go",
+		Old:  "if cur, _ := b.mem.Lookup(m.Tenant, m.MeetingID); cur != prev {",
+		New:  "if cur, _ := b.mem.Lookup(m.Tenant, m.MeetingID); false && cur != prev {",
+		Pkgs: []string{"./state"}, Run: "Contract|Claim",
+	},
+	{
+		Name: "bolt-nosync",
+		Why:  "the bolt file is written without fsync: a power cut loses acknowledged placements",
+		File: "state/bolt.go",
+		Old:  "&bolt.Options{Timeout: boltLockTimeout}",
+		New:  "&bolt.Options{Timeout: boltLockTimeout, NoSync: true}",
+		Pkgs: []string{"./state"}, Run: "Bolt", CI: true,
+	},
+	{
+		Name: "bolt-claim-before-commit",
+		Why:  "Claim returns before its write is committed: a crash right after loses an answered create's placement",
+		File: "state/bolt.go",
+		Old:  "err = b.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeetings).Put(k, v) })",
+		New:  "go b.db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeetings).Put(k, v) })",
+		Pkgs: []string{"./state"}, Run: "Bolt",
+	},
+	{
+		Name: "redis-lua-claim",
+		Why:  "the Redis claim script writes without comparing the owner: instances split meetings",
+		File: "state/redis_scripts.go",
+		Old:  "if owner ~= ARGV[2] then return {owner, 0} end",
+		New:  "",
+		Pkgs: []string{"./state"}, Run: "Redis|Contract", CI: true,
+	},
+	{
+		Name: "apply-noop",
+		Why:  "Server.Apply ignores other instances' reservations: a burst across instances piles on one server",
+		File: "pool/server.go",
+		Old:  "func (s *Server) Apply(r Reservation) {\n\ts.mu.Lock()",
+		New:  "func (s *Server) Apply(r Reservation) {\n\tif true {\n\t\treturn\n\t}\n\ts.mu.Lock()",
+		Pkgs: []string{"./pool"}, Run: "Share|Instances|ApplyRemote", CI: true,
+	},
+	{
+		Name: "share-dropped",
+		Why:  "reservations are never published to other instances",
+		File: "pool/server.go",
+		Old:  "\tif share != nil {\n\t\tshare(Reservation{ServerID: s.ID, MeetingID: meetingID, Expected: expected, At: now})",
+		New:  "\tif share != nil && false {\n\t\tshare(Reservation{ServerID: s.ID, MeetingID: meetingID, Expected: expected, At: now})",
+		Pkgs: []string{"./pool"}, Run: "Share|Instances|ApplyRemote",
+	},
+	{
+		Name: "reconcile-young",
+		Why:  "reconcile drops a placement younger than the poll: a meeting being created loses its server",
+		File: "gateway/reconcile.go",
+		Old:  "m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started):",
+		New:  "g.creates.settled(bbbID, round.Started):",
+		Pkgs: []string{"./gateway"}, Run: "Reconcile|Poll|Young",
+	},
+	{
+		Name: "end-notfound-keeps",
+		Why:  "end answered notFound keeps the placement: a meeting BBB forgot stays routed to its old server",
+		File: "gateway/meetings.go",
+		Old:  `if reply != nil && (reply.OK() || reply.MessageKey == "notFound") {`,
+		New:  `if reply != nil && reply.OK() {`,
+		Pkgs: []string{"./gateway"}, Run: "End",
+	},
+	{
+		Name: "join-owner",
+		Why:  "join redirects to the first server instead of the meeting's: users land in an empty room",
+		File: "gateway/meetings.go",
+		Old:  `w.Header().Set("Location", s.Client.URL(bbb.CallJoin, c.query))`,
+		New:  `w.Header().Set("Location", g.pool.All()[0].Client.URL(bbb.CallJoin, c.query))`,
+		Pkgs: []string{"./gateway"}, Run: "Join", CI: true,
+	},
+	{
+		Name: "tenant-scope",
+		Why:  "a tenant's meeting IDs are not prefixed: tenants see and join each other's meetings",
+		File: "tenant/tenant.go",
+		Old:  "s := t.Name + separator + meetingID",
+		New:  "s := meetingID",
+		Pkgs: []string{"./gateway"}, Run: "Tenant", CI: true,
+	},
+	{
+		Name: "fanout-merge",
+		Why:  "getMeetings keeps only one server's meetings",
+		File: "gateway/fanout.go",
+		Old:  "items = append(items, raw)",
+		New:  "items = append(items[:0], raw)",
+		Pkgs: []string{"./gateway"}, Run: "GetMeetings", CI: true,
+	},
+	{
+		Name: "passive-health",
+		Why:  "a server refusing connections stays online: creates keep failing over to it",
+		File: "gateway/backend.go",
+		Old:  "if bbb.IsConnectError(err) && s.MarkOffline(err.Error()) {",
+		New:  "if false && bbb.IsConnectError(err) && s.MarkOffline(err.Error()) {",
+		Pkgs: []string{"./gateway"}, Run: "Refuses|Offline|Down", CI: true,
+	},
+	{
+		Name: "jwt-verify",
+		Why:  "a callback with a forged JWT is relayed to the integration",
+		File: "callback/relay.go",
+		Old:  "\tif err != nil {\n\t\tr.Log.Warn(\"callback refused: the BBB server's signature does not verify\"",
+		New:  "\tif false && err != nil {\n\t\tr.Log.Warn(\"callback refused: the BBB server's signature does not verify\"",
+		Pkgs: []string{"./gateway"}, Run: "Callback", CI: true,
+	},
+	{
+		Name: "limiter-never-blocks",
+		Why:  "the failed-checksum limiter never blocks: secrets can be guessed at full speed",
+		File: "gateway/limiter.go",
+		Old:  "return f != nil && now.Before(f.blocked)",
+		New:  "return f != nil && false",
+		Pkgs: []string{"./gateway"}, Run: "Limiter", CI: true,
+	},
+	{
+		Name: "limiter-off-by-one",
+		Why:  "the limiter allows one more failure than configured",
+		File: "gateway/limiter.go",
+		Old:  "if f.count >= l.Failures && !now.Before(f.blocked) {",
+		New:  "if f.count > l.Failures && !now.Before(f.blocked) {",
+		Pkgs: []string{"./gateway"}, Run: "Limiter",
+	},
+	{
+		Name: "create-timeout-retry",
+		Why:  "a create that timed out is retried on another server: the meeting may now run twice",
+		File: "gateway/meetings.go",
+		Old:  "\t\t\tif bbb.IsConnectError(err) {\n\t\t\t\treq.Exclude = append(req.Exclude, s.ID)",
+		New:  "\t\t\tif true {\n\t\t\t\treq.Exclude = append(req.Exclude, s.ID)",
+		Pkgs: []string{"./gateway"}, Run: "Create|Timeout",
+	},
+}
