@@ -134,8 +134,8 @@ var mutations = []Mutation{
 		Name: "join-owner",
 		Why:  "join redirects to the first server instead of the meeting's: users land in an empty room",
 		File: "gateway/meetings.go",
-		Old:  `w.Header().Set("Location", s.Client.URL(bbb.CallJoin, c.query))`,
-		New:  `w.Header().Set("Location", g.pool.All()[0].Client.URL(bbb.CallJoin, c.query))`,
+		Old:  `h["Location"] = []string{s.Client.URL(bbb.CallJoin, c.query())}`,
+		New:  `h["Location"] = []string{g.pool.All()[0].Client.URL(bbb.CallJoin, c.query())}`,
 		Pkgs: []string{"./gateway"}, Run: "Join", CI: true,
 	},
 	{
