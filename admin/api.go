@@ -46,6 +46,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Usage answers GET usage; nil: it answers 404.
 	Usage UsageSource
+	// TokenFailures is how many wrong tokens a minute one address may
+	// send before its wrong tokens get 429 (default 10; the right token
+	// always gets in).
+	TokenFailures int
 }
 
 // API is the admin API's http.Handler; mount it at Prefix.
@@ -54,6 +58,7 @@ type API struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	tenants *TenantOverlay // nil without Config.Tenants
+	auth    authLimiter    // failed tokens: auth.go
 }
 
 // New returns the admin API.
@@ -61,7 +66,10 @@ func New(cfg Config) *API {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.TokenFailures <= 0 {
+		cfg.TokenFailures = defaultAuthFailures
+	}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), auth: authLimiter{max: cfg.TokenFailures}}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -105,8 +113,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !tokenOK(r, a.cfg.Token) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tinyscale admin"`)
-		writeError(w, http.StatusUnauthorized, "missing or wrong admin token: send Authorization: Bearer <TINYSCALE_ADMIN_TOKEN>")
+		a.refuse(w, r)
 		return
 	}
 	// The mux answers an unknown path (404) or a known one with the wrong

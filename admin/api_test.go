@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,32 @@ func TestRoutingErrors(t *testing.T) {
 		if st != tt.wantStatus || !strings.Contains(body, tt.want) {
 			t.Errorf("%s %s: HTTP %d %s, want %d with %q", tt.method, tt.path, st, body, tt.wantStatus, tt.want)
 		}
+	}
+}
+
+// TestFailedTokensAreRateLimited: past ten wrong tokens a minute from one
+// address, wrong tokens get 429 with Retry-After; the right token still
+// gets in from that address.
+func TestFailedTokensAreRateLimited(t *testing.T) {
+	a := New(Config{Token: "right-admin-token-1234"})
+	do := func(tok string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/admin/v1/servers", nil)
+		r.RemoteAddr = "192.0.2.9:5555"
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		a.ServeHTTP(w, r)
+		return w
+	}
+	for i := range 10 {
+		if w := do("guess"); w.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: HTTP %d, want 401", i, w.Code)
+		}
+	}
+	w := do("guess")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("11th wrong token: HTTP %d, Retry-After %q; want 429 with Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+	if w := do("right-admin-token-1234"); w.Code == http.StatusUnauthorized || w.Code == http.StatusTooManyRequests {
+		t.Fatalf("the right token from a limited address: HTTP %d", w.Code)
 	}
 }

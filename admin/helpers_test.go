@@ -77,7 +77,7 @@ func newEnv(t *testing.T, tok string, o Overlay, ids ...string) *env {
 	}
 	gw := gateway.New(gateway.Config{Secrets: []string{clientSecret}}, e.pool, e.store)
 	e.poller = &pool.Poller{Pool: e.pool, Interval: time.Hour, Timeout: 5 * time.Second, Thresholds: pool.DefaultThresholds, OnRound: gw.Reconcile}
-	api := New(Config{Token: tok, Fleet: e.fleet, Store: e.store, Timeout: 5 * time.Second})
+	api := New(Config{Token: tok, Fleet: e.fleet, Store: e.store, Timeout: 5 * time.Second, TokenFailures: 1 << 20})
 	mux := http.NewServeMux()
 	mux.Handle(gateway.APIPrefix+"/", gw)
 	mux.Handle("/admin/", api)

@@ -69,7 +69,7 @@ func newTenantEnv(t *testing.T, tok string, store *state.Memory) *tenantEnv {
 	}
 	gw := gateway.New(gateway.Config{Secrets: []string{clientSecret}, Tenants: reg}, e.pool, e.store)
 	e.poller = &pool.Poller{Pool: e.pool, Interval: time.Hour, Timeout: 5 * time.Second, Thresholds: pool.DefaultThresholds, OnRound: gw.Reconcile}
-	api := New(Config{Token: tok, Fleet: e.fleet, Store: e.store, Tenants: reg, TenantOverlay: ov, Timeout: 5 * time.Second})
+	api := New(Config{Token: tok, Fleet: e.fleet, Store: e.store, Tenants: reg, TenantOverlay: ov, Timeout: 5 * time.Second, TokenFailures: 1 << 20})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if gateway.IsAPIPath(r.URL.Path) {
 			gw.ServeHTTP(w, r)

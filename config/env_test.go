@@ -238,3 +238,31 @@ func TestParseSizeErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckStrength(t *testing.T) {
+	for _, c := range []struct {
+		name, secret, token string
+		fatal               bool
+		warnings            int
+	}{
+		{"strong", "a-long-enough-secret", "an-admin-token-of-24-chr", false, 0},
+		{"no admin token", "a-long-enough-secret", "", false, 0},
+		{"admin token of 16", "a-long-enough-secret", "sixteen-chars-xy", false, 0},
+		{"admin token of 15", "a-long-enough-secret", "fifteen-chars-x", true, 0},
+		{"short secret warns", "k3y", "an-admin-token-of-24-chr", false, 1},
+	} {
+		e := &Env{Secret: c.secret, AdminToken: c.token}
+		w, err := e.CheckStrength()
+		if (err != nil) != c.fatal || len(w) != c.warnings {
+			t.Errorf("%s: warnings %q, error %v", c.name, w, err)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "TINYSCALE_ADMIN_TOKEN") || strings.Contains(err.Error(), c.token)) {
+			t.Errorf("%s: the error must name the setting and never show the token: %v", c.name, err)
+		}
+		for _, s := range w {
+			if strings.Contains(s, c.secret) {
+				t.Errorf("%s: the warning shows the secret: %s", c.name, s)
+			}
+		}
+	}
+}

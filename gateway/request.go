@@ -141,13 +141,6 @@ func splitForPost(query string) (urlPart, bodyPart string) {
 // ways clients sign it: over the empty query (BBB 3.0, Scalelite) and over
 // the sorted form parameters (BBB 2.4–2.7).
 func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
-	var addr string
-	if g.cfg.Limiter != nil {
-		addr = g.cfg.Limiter.Addr(r)
-		if g.cfg.Limiter.Blocked(addr, c.start) {
-			return errTooManyFailures, http.StatusOK
-		}
-	}
 	q, cs := bbb.SplitChecksum(r.URL.RawQuery)
 	var bodyParams bbb.Params
 	var verifyErr error
@@ -221,10 +214,7 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 		verifyErr = g.verify(c, q, cs)
 	}
 	if verifyErr != nil {
-		if g.cfg.Limiter.Fail(addr, c.start) {
-			g.log.Warn("too many failed checksums: client blocked", "client", addr, "for", g.cfg.Limiter.Block)
-		}
-		return bbb.ChecksumError(verifyErr), http.StatusOK
+		return g.checksumFailed(r, g.limiterName(c), verifyErr), http.StatusOK
 	}
 	if parseErr != nil {
 		return parseErr, http.StatusOK

@@ -40,6 +40,13 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	log, closeLog := newLogger(env)
 	defer closeLog()
+	warnings, err := env.CheckStrength()
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		log.Warn(w)
+	}
 	servers, err := config.LoadServers(env.ServersFile)
 	if err != nil {
 		return err
@@ -67,7 +74,10 @@ func newLogger(env *config.Env) (*slog.Logger, func()) {
 	if env.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(asynclog.NewHandler(h, w)), func() { w.Close() }
+	log := slog.New(asynclog.NewHandler(h, w))
+	// go-redis prints its own messages as plain text unless told where.
+	state.SetRedisLogger(log)
+	return log, func() { w.Close() }
 }
 
 // run serves with placements and admin changes kept in memory only and
@@ -120,7 +130,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		Tenants:        tenants,
 		Limiter: &gateway.Limiter{
 			Failures: env.ChecksumFailures, Window: env.ChecksumWindow, Block: env.ChecksumBlock,
-			TrustProxy: env.TrustProxy, OnBlock: func(string) { m.ChecksumBlocked() },
+			Delay: time.Second, TrustProxy: env.TrustProxy, OnBlock: func(string) { m.ChecksumBlocked() },
 		},
 	}
 	queue := deliveryQueue(env, store, m, log)

@@ -41,6 +41,7 @@ func loadTenants(env *config.Env, store state.Store, log *slog.Logger) (*tenant.
 	if err := overlay.Apply(list); err != nil {
 		return nil, nil, fmt.Errorf("%s, with the tenant changes made through the admin API: %v", env.TenantsFile, err)
 	}
+	warnWeakTenantSecrets(reg, log)
 	return reg, overlay, nil
 }
 
@@ -74,4 +75,19 @@ func callbacks(env *config.Env, p *pool.Pool, tenants *tenant.Registry, store st
 		Log:      log,
 	}
 	return &callback.Rewriter{Base: env.PublicURL, Signer: signer}, relay, nil
+}
+
+// warnWeakTenantSecrets warns about tenant secrets shorter than
+// config.MinSecretLength, naming the tenant, never the secret.
+func warnWeakTenantSecrets(reg *tenant.Registry, log *slog.Logger) {
+	for _, t := range reg.All() {
+		if t.Name == tenant.DefaultName {
+			continue // TINYSCALE_SECRET: warned about with the environment
+		}
+		for i, s := range t.Secrets {
+			if len(s) < config.MinSecretLength {
+				log.Warn(config.WeakSecret(fmt.Sprintf("secret %d of tenant %s", i+1, t.Name), len(s)))
+			}
+		}
+	}
 }
