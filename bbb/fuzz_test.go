@@ -241,7 +241,7 @@ func FuzzReplaceParam(f *testing.F) {
 
 // FuzzSplice: splicing the items of any accepted getMeetings answer gives
 // a document that parses back to the same items, byte for byte, and
-// ReplaceText never breaks it.
+// ReplaceEveryText never breaks it.
 func FuzzSplice(f *testing.F) {
 	f.Add([]byte("<response><returncode>SUCCESS</returncode><meetings><meeting><meetingID>a&amp;b</meetingID></meeting><meeting><meetingID><![CDATA[x]]></meetingID></meeting></meetings></response>"))
 	f.Add([]byte("<response><returncode>SUCCESS</returncode><meetings/><messageKey>noMeetings</messageKey></response>"))
@@ -268,9 +268,9 @@ func FuzzSplice(f *testing.F) {
 				t.Fatalf("item %d changed", i)
 			}
 		}
-		renamed := ReplaceText(out, "meetingID", func(s string) (string, bool) { return "x&<y>" + s, true })
+		renamed := ReplaceEveryText(out, func(s string) (string, bool) { return "x&<y>" + s, true })
 		if _, err := ParseReply(renamed, spec); err != nil {
-			t.Fatalf("ReplaceText broke the document: %v\n%s", err, renamed)
+			t.Fatalf("ReplaceEveryText broke the document: %v\n%s", err, renamed)
 		}
 	})
 }

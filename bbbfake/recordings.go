@@ -196,6 +196,26 @@ func bbbPage(offsetParam, limitParam string) (offset, limit int, paged bool) {
 	return max(offset, 0), min(max(l, 1), 100), true
 }
 
+// shownMetadata is the metadata getRecordings shows: the meeting's meta_
+// parameters plus the three keys BBB adds to every recording (the external
+// meetingId BBB saw, meetingName and isBreakout), in BBB's camel case. A
+// balancer that rewrites meeting IDs must translate metadata meetingId too:
+// Greenlight reads it before <meetingID>.
+func (r *recording) shownMetadata() map[string]string {
+	m := maps.Clone(r.Metadata)
+	if m == nil {
+		m = map[string]string{}
+	}
+	for k, v := range map[string]string{
+		"meetingId": r.MeetingID, "meetingName": r.Name, "isBreakout": strconv.FormatBool(r.IsBreakout),
+	} {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
 // recordingXML renders one <recording>, §4.7.
 func (s *Server) recordingXML(r *recording) []byte {
 	d := &doc{}
@@ -211,7 +231,7 @@ func (s *Server) recordingXML(r *recording) []byte {
 	d.int("endTime", r.EndTime)
 	d.count("participants", r.Participants)
 	d.open("metadata")
-	d.fields(r.Metadata)
+	d.fields(r.shownMetadata())
 	d.close("metadata")
 	d.open("playback")
 	if r.State == "published" || r.State == "unpublished" {

@@ -80,7 +80,10 @@ func TestGetRecordingsElement(t *testing.T) {
 	equal(t, "format elements", children(t, body, "format"), []string{"type", "url", "processingTime", "length"})
 	equal(t, "url", texts(t, body, "url"), []string{"http://" + s.Addr() + "/playback/presentation/2.3/aaa111-1"})
 	equal(t, "length", texts(t, body, "length"), []string{"2"})
-	equal(t, "metadata", children(t, body, "metadata"), []string{"bbb-context", "gl-listed"})
+	// BBB adds the external meetingId, meetingName and isBreakout to every
+	// recording's metadata (shared/bbb-api.md §4.7), beside the meta_ keys.
+	equal(t, "metadata", children(t, body, "metadata"), []string{"bbb-context", "gl-listed", "isBreakout", "meetingId", "meetingName"})
+	equal(t, "metadata meetingId", texts(t, body, "meetingId"), []string{"m1"})
 	res, _ := do(t, "GET", "http://"+s.Addr()+"/playback/presentation/2.3/aaa111-1", "", nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("playback page %d", res.StatusCode)

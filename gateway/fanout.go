@@ -161,5 +161,5 @@ func (g *Gateway) ownItem(c *call, raw []byte, bbbID string) ([]byte, bool) {
 	if local == bbbID {
 		return raw, true
 	}
-	return bbb.ReplaceText(raw, "meetingID", func(s string) (string, bool) { return local, s == bbbID }), true
+	return unscopeTexts(owner, raw), true
 }

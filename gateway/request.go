@@ -335,17 +335,20 @@ func (g *Gateway) scope(c *call) *bbb.Error {
 	return nil
 }
 
-// scoped reports whether BBB sees another meeting ID than the client.
-func (c *call) scoped() bool { return c.bbbID != c.meetingID }
-
-// unscope shows the client its own meeting ID in a BBB answer.
+// unscope shows the client its own IDs in a BBB answer: every element
+// whose text is one of the tenant's scoped IDs, whatever BBB calls it
+// (<meetingID>, recording metadata's <meetingId>, a meta_ key), is
+// translated back, so no answer carries a backend-side form of them.
 func (c *call) unscope(body []byte) []byte {
-	if !c.scoped() {
-		return body
+	return unscopeTexts(c.tenant, body)
+}
+
+// unscopeTexts translates every scoped ID of t in doc back to t's own.
+func unscopeTexts(t *tenant.Tenant, doc []byte) []byte {
+	if t == nil || t.Name == tenant.DefaultName {
+		return doc
 	}
-	return bbb.ReplaceText(body, "meetingID", func(s string) (string, bool) {
-		return c.meetingID, s == c.bbbID
-	})
+	return bbb.ReplaceEveryText(doc, t.Unscope)
 }
 
 // errTooManyFailures answers a blocked client: still BBB's checksumError,

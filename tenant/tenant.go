@@ -105,6 +105,17 @@ func (t *Tenant) Scope(meetingID string) (string, error) {
 	return s, nil
 }
 
+// Unscope is Scope's inverse: the tenant's own form of a BBB-side ID, and
+// whether id is one of this tenant's scoped IDs at all. The default tenant
+// scopes nothing, so nothing is unscoped for it.
+func (t *Tenant) Unscope(id string) (string, bool) {
+	if t.Name == DefaultName {
+		return id, false
+	}
+	local, ok := strings.CutPrefix(id, t.Name+separator)
+	return local, ok
+}
+
 // MaxIDLength is the longest meeting ID the tenant may use.
 func (t *Tenant) MaxIDLength() int {
 	if t.Name == DefaultName {
