@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -30,6 +33,9 @@ type Client struct {
 	Algorithm Algorithm
 	// HTTP sends the requests; NewTransport gives one with timeouts.
 	HTTP *http.Client
+	// Budget, when set, bounds the memory of the answers of every client
+	// sharing it (see Budget); nil bounds each answer alone.
+	Budget *Budget
 }
 
 // Response is a backend's answer, read whole.
@@ -41,6 +47,18 @@ type Response struct {
 	// JSESSIONID), relayed to the client where BBB would set them.
 	SetCookie []string
 	Body      []byte
+
+	charge *charge
+}
+
+// Release gives the memory the answer holds back to its client's Budget:
+// call it once the Body is no longer needed. It is safe to call more than
+// once, and on a nil Response. An answer never released is given back when
+// it is garbage collected.
+func (r *Response) Release() {
+	if r != nil {
+		r.charge.free()
+	}
 }
 
 // NewTransport returns an HTTP transport for BBB backends: connect timeout
@@ -89,14 +107,26 @@ func (c *Client) Get(ctx context.Context, call, query string) (*Response, error)
 
 // Do sends one signed call. body and contentType are passed on unchanged
 // for a POST. The answer is read whole, up to MaxResponseBytes.
+//
+// A create is never replayed by the transport: Go's transport resends an
+// idempotent GET on a new connection when a reused one drops, and then
+// reports the retry's error, a refused dial, although the first attempt
+// may have reached BBB and created the meeting. See IsConnectError.
 func (c *Client) Do(ctx context.Context, method, call, query string, body []byte, contentType string) (*Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	var conns atomic.Int32
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { conns.Add(1) },
+	})
 	req, err := http.NewRequestWithContext(ctx, method, c.URL(call, query), rd)
 	if err != nil {
-		return nil, c.scrub(call, err)
+		return nil, c.scrub(call, err, 0)
+	}
+	if call == CallCreate && body == nil {
+		noReplay(req)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -107,31 +137,102 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return nil, c.scrub(call, err)
+		return nil, c.scrub(call, err, conns.Load())
 	}
 	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, MaxResponseBytes+1))
+	ch := &charge{b: c.Budget}
+	data, err := readAnswer(ctx, res.Body, res.ContentLength, ch)
 	if err != nil {
-		return nil, c.scrub(call, err)
+		ch.free()
+		return nil, c.scrub(call, err, conns.Load())
 	}
-	if len(data) > MaxResponseBytes {
-		return nil, fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
-	}
-	return &Response{
+	out := &Response{
 		Status:      res.StatusCode,
 		ContentType: res.Header.Get("Content-Type"),
 		Location:    res.Header.Get("Location"),
 		SetCookie:   res.Header.Values("Set-Cookie"),
 		Body:        data,
-	}, nil
+		charge:      ch,
+	}
+	if c.Budget != nil {
+		runtime.AddCleanup(out, func(ch *charge) { ch.free() }, ch)
+	}
+	return out, nil
+}
+
+// noReplay makes a body-less GET one the transport will not resend: a
+// request with a body it cannot rewind (no GetBody) is not replayable. The
+// body is empty, so the transport finds it so and sends a plain GET
+// without Content-Length or chunked encoding.
+func noReplay(req *http.Request) {
+	req.Body = io.NopCloser(emptyReader{})
+	req.GetBody = nil
+	req.ContentLength = 0
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// readChunk is how much of an answer of unknown length is charged to the
+// budget at first; the charge doubles as the answer grows.
+const readChunk = 64 << 10
+
+// readAnswer reads an answer whole, at most MaxResponseBytes, charging its
+// buffer to ch before it is allocated: all of a declared length at once,
+// else as it grows.
+func readAnswer(ctx context.Context, r io.Reader, length int64, ch *charge) ([]byte, error) {
+	tooLarge := fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
+	if length > MaxResponseBytes {
+		return nil, tooLarge
+	}
+	if length > 0 { // 0 may mean unknown in a hand-made Response: read on
+		if err := ch.grow(ctx, length); err != nil {
+			return nil, err
+		}
+		buf := make([]byte, length)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	if err := ch.grow(ctx, readChunk); err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 0, readChunk)
+	for {
+		if len(buf) == cap(buf) {
+			if cap(buf) > MaxResponseBytes {
+				return nil, tooLarge
+			}
+			next := min(2*cap(buf), MaxResponseBytes+1)
+			if err := ch.grow(ctx, int64(next-cap(buf))); err != nil {
+				return nil, err
+			}
+			buf = append(make([]byte, 0, next), buf...)
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > MaxResponseBytes {
+			return nil, tooLarge
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 var defaultHTTP = NewHTTPClient(NewTransport(5*time.Second, 30*time.Second))
 
 // scrub drops the request URL from a transport error (it holds a
 // checksum, and errors end up in logs) and names the call and the server
-// instead, which is what an operator reading the log needs.
-func (c *Client) scrub(call string, err error) error {
+// instead, which is what an operator reading the log needs. conns is how
+// many connections the call got: with none, the request cannot have
+// reached the server.
+func (c *Client) scrub(call string, err error, conns int32) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -140,22 +241,30 @@ func (c *Client) scrub(call string, err error) error {
 	if u, perr := url.Parse(c.Base); perr == nil && u.Host != "" {
 		host = u.Host
 	}
-	return &callError{call: call, server: host, err: err}
+	return &callError{call: call, server: host, err: err, sent: conns > 0}
 }
 
 // callError is a failed call to one server, named by call and host.
 type callError struct {
 	call, server string
 	err          error
+	sent         bool // a connection was made: the request may have arrived
 }
 
 func (e *callError) Error() string { return e.call + " on " + e.server + ": " + e.err.Error() }
 func (e *callError) Unwrap() error { return e.err }
 
 // IsConnectError reports whether err means the request never reached the
-// server (refused, unreachable, DNS): a create that failed so cannot have
-// created anything, and may be retried elsewhere. A timeout is not one.
+// server: no connection could be made at all (refused, unreachable, DNS).
+// A create that failed so cannot have created anything, and may be
+// retried elsewhere. A timeout is not one, and neither is any error after
+// a connection was made, even a dial error of a retry on a new connection:
+// the first attempt may have been received.
 func IsConnectError(err error) bool {
+	var ce *callError
+	if errors.As(err, &ce) && ce.sent {
+		return false
+	}
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
 		errors.Is(err, syscall.ENETUNREACH) {
 		return true
@@ -169,4 +278,14 @@ func IsConnectError(err error) bool {
 		return true
 	}
 	return false
+}
+
+// IsTimeout reports whether err is a call that ran out of time: the server
+// may have received it and may still act on it.
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -472,17 +472,20 @@ func TestIsConnectError(t *testing.T) {
 		{"nil", nil, false},
 		{"plain", errors.New("boom"), false},
 		{"refused", refused, true},
-		{"refused wrapped", &callError{"create", "bbb1", refused}, true},
+		{"refused wrapped", &callError{call: "create", server: "bbb1", err: refused}, true},
 		{"refused fmt-wrapped", fmt.Errorf("x: %w", refused), true},
 		{"host unreachable", os.NewSyscallError("connect", syscall.EHOSTUNREACH), true},
 		{"net unreachable", fmt.Errorf("x: %w", syscall.ENETUNREACH), true},
-		{"dns", &callError{"create", "bbb1", &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "bbb.invalid", IsNotFound: true}}}, true},
+		{"dns", &callError{call: "create", server: "bbb1", err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "bbb.invalid", IsNotFound: true}}}, true},
 		{"dial other", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("whatever")}, true},
 		{"dial timeout", &net.OpError{Op: "dial", Net: "tcp", Err: timeoutErr{}}, false},
 		{"read error", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, false},
-		{"deadline", &callError{"create", "bbb1", context.DeadlineExceeded}, false},
+		{"deadline", &callError{call: "create", server: "bbb1", err: context.DeadlineExceeded}, false},
 		{"canceled", context.Canceled, false},
-		{"EOF", &callError{"create", "bbb1", io.EOF}, false},
+		{"EOF", &callError{call: "create", server: "bbb1", err: io.EOF}, false},
+		// The transport retried on a new connection after the first one
+		// dropped: the retry's refused dial says nothing of the first.
+		{"refused after a connection was made", &callError{call: "create", server: "bbb1", err: refused, sent: true}, false},
 	}
 	for _, tt := range tests {
 		if got := IsConnectError(tt.err); got != tt.want {

@@ -152,7 +152,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		Body:        bytes.Clone(body),
 		Query:       cloneValues(c.params),
 	})
-	if !s.misbehave(w, r) {
+	if !s.misbehave(w, r, call) {
 		return
 	}
 	if call == "" {
@@ -190,6 +190,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 	}
 	if !decodes(r.URL.RawQuery) || (mt == typeForm && !decodes(string(body))) {
 		c.fail(errNotRecognized)
+		return
+	}
+	if after := s.afterMode(call); after != ModeNormal {
+		s.handleThenFail(c, after)
 		return
 	}
 	rt.handle(c)

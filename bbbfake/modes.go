@@ -23,6 +23,13 @@ const (
 	ModeHang
 	// ModeReset closes the connection without answering (TCP reset).
 	ModeReset
+	// ModeResetAfter carries the call out (a create creates its meeting)
+	// and then closes the connection without answering: the network
+	// dropped the answer, not the request.
+	ModeResetAfter
+	// ModeHangAfter carries the call out and then never answers, as a BBB
+	// whose create went through but whose answer is stuck.
+	ModeHangAfter
 )
 
 // String names the mode.
@@ -38,6 +45,10 @@ func (m Mode) String() string {
 		return "hang"
 	case ModeReset:
 		return "reset"
+	case ModeResetAfter:
+		return "reset-after"
+	case ModeHangAfter:
+		return "hang-after"
 	}
 	return "unknown"
 }
@@ -50,9 +61,9 @@ const httpErrorPage = "<html><head><title>500 Internal Server Error</title></hea
 
 // misbehave waits for the configured delay and applies the mode. It reports
 // whether the request should be answered normally.
-func (s *Server) misbehave(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, call string) bool {
 	s.mu.Lock()
-	delay, mode := s.delay, s.mode
+	delay, mode := s.delay, s.modeOf(call)
 	s.mu.Unlock()
 	stop := s.stopped()
 	if delay > 0 {
@@ -106,3 +117,61 @@ func reset(w http.ResponseWriter) {
 	}
 	conn.Close()
 }
+
+// SetCallMode sets how one call (bbb.CallCreate, say) is answered,
+// whatever SetMode says for the others: a server whose creates fail while
+// its getMeetings polls succeed. ModeNormal gives the call back to SetMode.
+func (s *Server) SetCallMode(call string, m Mode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.callModes == nil {
+		s.callModes = map[string]Mode{}
+	}
+	if m == ModeNormal {
+		delete(s.callModes, call)
+		return
+	}
+	s.callModes[call] = m
+}
+
+// modeOf is the mode for call; s.mu must be held.
+func (s *Server) modeOf(call string) Mode {
+	if m, ok := s.callModes[call]; ok {
+		return m
+	}
+	return s.mode
+}
+
+// afterMode is the mode for call when it acts after carrying the call out,
+// ModeNormal otherwise.
+func (s *Server) afterMode(call string) Mode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.modeOf(call); m == ModeResetAfter || m == ModeHangAfter {
+		return m
+	}
+	return ModeNormal
+}
+
+// handleThenFail carries the call out with its answer thrown away, then
+// resets the connection or hangs.
+func (s *Server) handleThenFail(c *apiCall, m Mode) {
+	w := c.w
+	c.w = discardWriter{h: http.Header{}}
+	c.route.handle(c)
+	if m == ModeResetAfter {
+		reset(w)
+		return
+	}
+	select {
+	case <-c.r.Context().Done():
+	case <-s.stopped():
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing.
+type discardWriter struct{ h http.Header }
+
+func (d discardWriter) Header() http.Header       { return d.h }
+func (discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (discardWriter) WriteHeader(int)             {}

@@ -39,6 +39,7 @@ type Server struct {
 	algs       bbb.Algorithm
 	delay      time.Duration
 	mode       Mode
+	callModes  map[string]Mode // per call, over mode
 	requests   []Request
 	meetings   map[string]*meeting // by external meetingID
 	order      []string            // meetingIDs in create order

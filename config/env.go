@@ -24,8 +24,11 @@ type Env struct {
 	RequestTimeout time.Duration // TINYSCALE_REQUEST_TIMEOUT
 	FanoutTimeout  time.Duration // TINYSCALE_FANOUT_TIMEOUT
 	PollInterval   time.Duration // TINYSCALE_POLL_INTERVAL
+	CreateTimeout  time.Duration // TINYSCALE_CREATE_TIMEOUT: a create's wait for its server
 	HeaderTimeout  time.Duration // TINYSCALE_HEADER_TIMEOUT: a client's request headers, and an idle keep-alive
 	MaxBody        int64         // TINYSCALE_MAX_BODY
+	BackendMemory  int64         // TINYSCALE_BACKEND_MEMORY: all backend answers read at once, together
+	MaxSizeHint    int           // TINYSCALE_MAX_SIZE_HINT: cap of meta_bbb-meeting-size-hint
 	LogFormat      string        // TINYSCALE_LOG_FORMAT: text or json
 	LogLevel       string        // TINYSCALE_LOG_LEVEL: debug, info, warn, error
 	// PprofListen, when set, serves Go's profiler (net/http/pprof) on this
@@ -86,6 +89,9 @@ const (
 	DefaultFanoutTimeout  = 5 * time.Second
 	DefaultPollInterval   = 10 * time.Second
 	DefaultMaxBody        = 16 << 20
+	DefaultCreateTimeout  = 5 * time.Second
+	DefaultBackendMemory  = 256 << 20
+	DefaultMaxSizeHint    = 500
 	DefaultMeetingSize    = 15
 	DefaultMeetingRamp    = 15 * time.Minute
 )
@@ -124,6 +130,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		{"TINYSCALE_REQUEST_TIMEOUT", &e.RequestTimeout, DefaultRequestTimeout},
 		{"TINYSCALE_FANOUT_TIMEOUT", &e.FanoutTimeout, DefaultFanoutTimeout},
 		{"TINYSCALE_POLL_INTERVAL", &e.PollInterval, DefaultPollInterval},
+		{"TINYSCALE_CREATE_TIMEOUT", &e.CreateTimeout, DefaultCreateTimeout},
 		{"TINYSCALE_MEETING_RAMP", &e.MeetingRamp, DefaultMeetingRamp},
 		{"TINYSCALE_HEADER_TIMEOUT", &e.HeaderTimeout, 10 * time.Second},
 		{"TINYSCALE_CHECKSUM_WINDOW", &e.ChecksumWindow, time.Minute},
@@ -149,6 +156,14 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		}
 		e.MaxBody = n
 	}
+	e.BackendMemory = DefaultBackendMemory
+	if v := getenv("TINYSCALE_BACKEND_MEMORY"); v != "" {
+		n, err := ParseSize(v)
+		if err != nil || n < 1<<20 {
+			return nil, fmt.Errorf("TINYSCALE_BACKEND_MEMORY=%q is not a size of at least 1MiB; write e.g. 256MiB", v)
+		}
+		e.BackendMemory = n
+	}
 	for _, n := range []struct {
 		name string
 		dst  *int
@@ -157,6 +172,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		{"TINYSCALE_OFFLINE_AFTER", &e.OfflineAfter, 2},
 		{"TINYSCALE_ONLINE_AFTER", &e.OnlineAfter, 2},
 		{"TINYSCALE_MEETING_SIZE", &e.MeetingSize, DefaultMeetingSize},
+		{"TINYSCALE_MAX_SIZE_HINT", &e.MaxSizeHint, DefaultMaxSizeHint},
 	} {
 		v := getenv(n.name)
 		if v == "" {

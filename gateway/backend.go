@@ -19,6 +19,8 @@ func (g *Gateway) forward(ctx context.Context, s *pool.Server, c *call, query st
 }
 
 // do makes one backend call, observed for metrics and passive health.
+// The memory of its answer counts against the backend memory budget until
+// the client's request ends.
 func (g *Gateway) do(ctx context.Context, s *pool.Server, c *call, query string) (*bbb.Response, error) {
 	start := time.Now()
 	method, q, body, ct := c.wire(query)
@@ -26,8 +28,12 @@ func (g *Gateway) do(ctx context.Context, s *pool.Server, c *call, query string)
 	g.obs.BackendCall(s.ID, c.name, err, time.Since(start))
 	if err != nil {
 		g.backendFailed(s, err)
+		return nil, err
 	}
-	return res, err
+	if c.r != nil {
+		context.AfterFunc(c.r.Context(), res.Release)
+	}
+	return res, nil
 }
 
 // backendFailed logs a failed backend call and, if the server could not be

@@ -28,6 +28,14 @@ type Config struct {
 	Algorithms bbb.Algorithm
 	// RequestTimeout bounds a call to one backend.
 	RequestTimeout time.Duration
+	// CreateTimeout bounds a create (default 5 s, at most RequestTimeout):
+	// a server that stops answering costs a user that long, not more.
+	CreateTimeout time.Duration
+	// Repoll, when set, asks the poller for a round now: after the state
+	// store lost placements, creates wait for one.
+	Repoll func()
+	// MaxSizeHint caps meta_bbb-meeting-size-hint (DefaultMaxSizeHint).
+	MaxSizeHint int
 	// FanoutTimeout bounds each backend's part of a fan-out call
 	// (getMeetings, getRecordings, hooks): a later server is left out.
 	FanoutTimeout time.Duration
@@ -68,6 +76,8 @@ type Gateway struct {
 	// unknown stands in for a tenant name that does not exist: its secret
 	// is random, so it is answered exactly as a wrong secret would be.
 	unknown *tenant.Tenant
+	limits  meetingLimits
+	relearn relearn
 }
 
 // unknownTenant is the tenant of requests naming no configured tenant.
@@ -101,6 +111,12 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.CreateTimeout == 0 {
+		cfg.CreateTimeout = min(5*time.Second, cfg.RequestTimeout)
+	}
+	if cfg.MaxSizeHint <= 0 {
+		cfg.MaxSizeHint = DefaultMaxSizeHint
 	}
 	if cfg.FanoutTimeout == 0 {
 		cfg.FanoutTimeout = 5 * time.Second

@@ -1,7 +1,11 @@
 package gateway
 
 import (
+	"strconv"
+	"sync"
+
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
@@ -12,21 +16,82 @@ var (
 	errMaxParticipants = &bbb.Error{Key: "maxParticipantsReached", Message: "The number of participants allowed for this organisation has been reached."}
 )
 
-// meetingLimit refuses a new meeting of a tenant at its meeting limit.
-func (g *Gateway) meetingLimit(t *tenant.Tenant) *bbb.Error {
-	if t.MaxMeetings <= 0 {
-		return nil
+// meetingLimits makes a tenant's max_meetings hold under concurrency:
+// checking the count and placing the meeting are not one step, so the
+// creates between the two (placing, claiming) are counted as well. Forty
+// creates at once against a limit of five: five run.
+//
+// It counts this instance's creates under way; instances sharing a Redis
+// see each other's meetings once claimed, so across N instances at most
+// N-1 creates more can slip in between the count and the claim.
+type meetingLimits struct {
+	mu      sync.Mutex
+	pending map[string]int // tenant name → creates between reserve and done
+}
+
+// slot is one reserved place under a tenant's limit, until its claim is
+// in the store (or failed).
+type slot struct {
+	l    *meetingLimits
+	name string
+	once sync.Once
+}
+
+func (s *slot) done() {
+	if s == nil {
+		return
 	}
-	n := 0
-	for _, m := range g.store.Meetings() {
+	s.once.Do(func() {
+		s.l.mu.Lock()
+		if s.l.pending[s.name]--; s.l.pending[s.name] <= 0 {
+			delete(s.l.pending, s.name)
+		}
+		s.l.mu.Unlock()
+	})
+}
+
+// reserve refuses a new meeting of a tenant at its meeting limit, counting
+// its placed meetings and its creates under way; else it holds a place
+// until done is called on the slot. A tenant without a limit gets a nil
+// slot.
+func (l *meetingLimits) reserve(t *tenant.Tenant, store state.Store) (*slot, *bbb.Error) {
+	if t.MaxMeetings <= 0 {
+		return nil, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.pending[t.Name]
+	for _, m := range store.Meetings() {
 		if m.Tenant == t.Name {
 			n++
 		}
 	}
 	if n >= t.MaxMeetings {
-		return errMaxMeetings
+		return nil, errMaxMeetings
 	}
-	return nil
+	if l.pending == nil {
+		l.pending = map[string]int{}
+	}
+	l.pending[t.Name]++
+	return &slot{l: l, name: t.Name}, nil
+}
+
+// DefaultMaxSizeHint caps meta_bbb-meeting-size-hint: one create cannot
+// count as more participants than a big BBB server holds, however large
+// the hint, so one tenant cannot make every server look full.
+const DefaultMaxSizeHint = 500
+
+// sizeHintParam is the size hint Greenlight and Scalelite send.
+const sizeHintParam = "meta_bbb-meeting-size-hint"
+
+// sizeHint reads meta_bbb-meeting-size-hint: a count of participants
+// between 0 and the configured maximum; anything else counts as no hint.
+func (g *Gateway) sizeHint(v string) int {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return int(min(n, int64(g.cfg.MaxSizeHint)))
 }
 
 // participantLimit refuses a join of a tenant whose meetings together hold

@@ -2,16 +2,12 @@ package gateway
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
-	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/pool"
-	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
@@ -46,112 +42,6 @@ func (g *Gateway) owner(c *call) *pool.Server {
 	}
 	c.server = s.ID
 	return s
-}
-
-// maxCreateAttempts bounds how many servers one create tries when servers
-// refuse connections.
-const maxCreateAttempts = 3
-
-// create places a new meeting, or sends a known one to its server.
-//
-// A known meeting on a routable server goes there (BBB answers
-// duplicateWarning or idNotUnique). Otherwise the pool places it and the
-// placement is claimed atomically: of two concurrent creates of one
-// meetingID one claim wins and both go to its server. A create whose
-// server refuses the connection moves to another server; one that timed
-// out does not, since the meeting may exist and a second create would
-// split it.
-func (g *Gateway) create(w http.ResponseWriter, c *call) {
-	if !g.meetingParam(w, c) {
-		return
-	}
-	t := c.tenant
-	tenant.Apply(&c.params, tenant.Create, &g.tenants.Global, &t.Policy)
-	if e := callback.CheckTargets(c.query()); e != nil {
-		c.fail(w, e)
-		return
-	}
-	tag, required := pool.ParseTag(c.param("meta_server-tag"))
-	req := pool.Request{MeetingID: c.bbbID, Tag: tag, Required: required, Expected: int(bbb.Int(c.param("meta_bbb-meeting-size-hint"))), Allowed: t.Tags}
-	var err error
-	g.creates.begin(c.bbbID)
-	defer func() { g.creates.end(c.bbbID, time.Now()) }()
-	for range maxCreateAttempts {
-		prev, known := g.store.Lookup(t.Name, c.meetingID)
-		s := g.pool.Get(prev)
-		fresh := false
-		if !known || s == nil || !s.Routable() {
-			if e := g.meetingLimit(t); e != nil {
-				c.fail(w, e)
-				return
-			}
-			pick, err := g.pool.Place(req)
-			if err != nil {
-				c.fail(w, placeError(err, tag))
-				return
-			}
-			ownerID, err := g.store.Claim(state.Meeting{Tenant: t.Name, MeetingID: c.meetingID, ServerID: pick.ID, Expected: req.Expected}, prev)
-			if err != nil {
-				// Placing a meeting the store cannot record risks a split
-				// meeting later: refuse rather than guess.
-				pick.Unreserve(c.bbbID)
-				g.log.Error("state: claim failed", "error", err)
-				c.fail(w, bbb.ErrStateUnavailable)
-				return
-			}
-			if fresh = ownerID == pick.ID; fresh {
-				g.obs.Placement(pick.ID)
-			} else {
-				pick.Unreserve(c.bbbID) // a concurrent create placed it first
-			}
-			if s = g.pool.Get(ownerID); s == nil || !s.Routable() {
-				continue // the winner's server just went away; look again
-			}
-		}
-		c.server = s.ID
-		query := c.query()
-		if g.cfg.Callbacks != nil {
-			if query, err = g.cfg.Callbacks.Rewrite(query, t.Name, c.meetingID, s.ID); err != nil {
-				c.fail(w, bbb.ErrBackend)
-				return
-			}
-		}
-		res, err := g.forward(c.r.Context(), s, c, query)
-		if err != nil {
-			if fresh {
-				s.Unreserve(c.bbbID)
-				g.store.Release(t.Name, c.meetingID, s.ID)
-			}
-			if bbb.IsConnectError(err) {
-				req.Exclude = append(req.Exclude, s.ID)
-				continue
-			}
-			c.fail(w, bbb.ErrBackend)
-			return
-		}
-		reply := g.relay(w, c, res)
-		switch {
-		case reply != nil && reply.OK():
-			s.Confirm(c.bbbID, time.Now())
-			if rid := reply.Get("internalMeetingID"); rid != "" {
-				g.store.SetRecordingOwner(rid, s.ID)
-			}
-		case fresh && (reply == nil || reply.MessageKey != "idNotUnique"):
-			// The meeting was not created there: forget the placement.
-			s.Unreserve(c.bbbID)
-			g.store.Release(t.Name, c.meetingID, s.ID)
-		}
-		return
-	}
-	c.fail(w, bbb.ErrNoServers)
-}
-
-// placeError turns a placement failure into the BBB error clients get.
-func placeError(err error, tag string) *bbb.Error {
-	if errors.Is(err, pool.ErrNoTagServer) {
-		return &bbb.Error{Key: "serverTagUnavailable", Message: "There is no available server with the required tag=" + tag + "."}
-	}
-	return bbb.ErrNoServers
 }
 
 // join redirects the browser to the owning server's join URL, signed for

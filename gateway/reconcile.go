@@ -90,6 +90,7 @@ func (g *Gateway) Reconcile(round pool.Round) {
 		}
 	})
 	g.creates.prune(round.Started)
+	g.relearn.learnedRound(round.Started)
 }
 
 // PlacementExpiry is how long a placement outlives a server that no longer

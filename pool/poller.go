@@ -32,6 +32,7 @@ func Check(ctx context.Context, s *Server) ([]MeetingLoad, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer res.Release()
 	if res.Status != 200 {
 		if res.Status == 404 {
 			return nil, fmt.Errorf("HTTP 404: %w", ErrNotBBB)
@@ -85,17 +86,37 @@ type Poller struct {
 	// OnRound, if set, gets each round's results, for reconciling the
 	// placements with what really runs.
 	OnRound func(Round)
+
+	kickOnce sync.Once
+	kick     chan struct{}
+}
+
+func (p *Poller) kicks() chan struct{} {
+	p.kickOnce.Do(func() { p.kick = make(chan struct{}, 1) })
+	return p.kick
+}
+
+// Kick asks Run for a round now rather than at the next tick (after the
+// state store lost placements, say). Kicks while a round is due coalesce.
+func (p *Poller) Kick() {
+	select {
+	case p.kicks() <- struct{}{}:
+	default:
+	}
 }
 
 // Run polls until ctx is done.
 func (p *Poller) Run(ctx context.Context) {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
+	kick := p.kicks()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			p.PollOnce(ctx)
+		case <-kick:
 			p.PollOnce(ctx)
 		}
 	}

@@ -37,6 +37,9 @@ type Server struct {
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
 	share func(Reservation)
+
+	// passive is what real creates meet (passive.go, breaker.go).
+	passive passive
 }
 
 // Reservation is a change to a server's pending load, as shared between
@@ -74,6 +77,7 @@ func NewServer(id string, c *bbb.Client) *Server {
 //
 //	Routable  (calls for its meetings, joins):  online && admin != disabled
 //	Available (new meetings):                  online && admin == enabled && !full
+//	                                            && passive health allows (breaker.go)
 
 // AdminState is what an operator decided for a server.
 type AdminState string
@@ -307,7 +311,7 @@ func (s *Server) available(m LoadModel, now time.Time) bool {
 func (s *Server) availableLoad(m LoadModel, now time.Time) (bool, float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.health.online || s.admin != Enabled {
+	if !s.health.online || s.admin != Enabled || !s.passiveAllows(now) {
 		return false, 0
 	}
 	load := s.loadLocked(m, now)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,24 +61,53 @@ type Bolt struct {
 }
 
 // OpenBolt opens (creating if needed) the bolt file at path and loads it.
-// It fails within about a second if another process holds the file.
-func OpenBolt(path string) (*Bolt, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: boltLockTimeout})
+// It fails within about a second if another process holds the file. A
+// damaged file (truncated, say) is an error that names the file and the
+// fix, never a panic: bbolt panics on some damage it finds while reading.
+func OpenBolt(path string) (b *Bolt, err error) {
+	var db *bolt.DB
+	// A truncated file makes bbolt read its memory map past the end of the
+	// file: a fault, which this turns into a panic recovered below.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if db != nil {
+				func() { defer func() { recover() }(); db.Close() }()
+			}
+			b, err = nil, damaged(path, fmt.Errorf("%v", r))
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: boltLockTimeout})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state: %s is used by another tinyscale process (its lock was not released within %v); stop it or set another TINYSCALE_DATA", path, boltLockTimeout)
+	}
+	if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrChecksum) || errors.Is(err, bolterrors.ErrVersionMismatch) ||
+		err != nil && strings.Contains(err.Error(), "file size too small") {
+		return nil, damaged(path, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", path, err)
 	}
 	db.MaxBatchDelay = boltBatchDelay
-	b := &Bolt{mem: NewMemory(), db: db, path: path, seed: maphash.MakeSeed(),
+	b = &Bolt{mem: NewMemory(), db: db, path: path, seed: maphash.MakeSeed(),
 		recQ: make(chan [2]string, recQueue), recDone: make(chan struct{})}
 	if err := b.load(); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("state: load %s: %w", path, err)
+		return nil, damaged(path, err)
 	}
 	go b.writeRecordings()
 	return b, nil
+}
+
+// ErrDamaged marks a state file that cannot be read.
+var ErrDamaged = errors.New("state file is damaged")
+
+// damaged is the error for a state file that cannot be read: it says what
+// to do, and that nothing running is lost by doing it.
+func damaged(path string, cause error) error {
+	return fmt.Errorf("state: %s cannot be read (%w: %v). Move it aside (mv %s %s.damaged) and start tinyscale again: "+
+		"it learns the running meetings from the BBB servers at startup. If you have an export, restore it with `tinyscale state import FILE`",
+		path, ErrDamaged, cause, path, path)
 }
 
 // load creates the buckets and copies the file's contents into memory.

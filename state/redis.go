@@ -42,6 +42,12 @@ type Redis struct {
 	resvMu sync.RWMutex
 	onResv []func(Reservation)
 
+	// epoch and runID identify the data last synced with (checkEpoch);
+	// guarded by seqMu.
+	epoch, runID string
+	lossMu       sync.RWMutex
+	onLoss       []func()
+
 	cancel context.CancelFunc
 	done   chan struct{}
 	psMu   sync.Mutex
@@ -96,6 +102,7 @@ func (r *Redis) meetingKey(tenant, meetingID string) string {
 }
 func (r *Redis) docKey(name string) string { return r.cfg.prefix + "doc:" + name }
 func (r *Redis) seqKey() string            { return r.cfg.prefix + "seq" }
+func (r *Redis) epochKey() string          { return r.cfg.prefix + "epoch" }
 func (r *Redis) recordingsKey() string     { return r.cfg.prefix + "recordings" }
 func (r *Redis) channel() string           { return r.cfg.prefix + "events" }
 

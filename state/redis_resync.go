@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -23,8 +25,13 @@ const scanBatch = 500
 func (r *Redis) resync(parent context.Context) error {
 	ctx, cancel := context.WithTimeout(parent, resyncTimeout)
 	defer cancel()
+	lost, why, err := r.checkEpoch(ctx)
+	if err != nil {
+		return err
+	}
 	seq, err := r.client.Get(ctx, r.seqKey()).Int64()
 	if errors.Is(err, redis.Nil) && !r.mem.empty() {
+		lost, why = true, "its data is gone"
 		// Redis lost its data (restarted without persistence) while this
 		// instance remembers placements: forgetting them would split every
 		// running meeting at its next create, so write them back.
@@ -38,6 +45,11 @@ func (r *Redis) resync(parent context.Context) error {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return err
 	}
+	r.seqMu.Lock()
+	if seq < r.applied {
+		lost, why = true, "its sequence went back (restored from an older snapshot?)"
+	}
+	r.seqMu.Unlock()
 	snap := snapshot{recordings: map[string]string{}, docs: map[string][]byte{}}
 	err = r.scan(ctx, r.cfg.prefix+"m:", func(_ string, v []byte) {
 		var m Meeting
@@ -71,7 +83,71 @@ func (r *Redis) resync(parent context.Context) error {
 	r.live = true
 	r.broadcastLocked()
 	r.seqMu.Unlock()
+	if lost {
+		r.cfg.log.Warn("redis: placements may have been lost: "+why+"; new meetings wait until the servers were asked what runs", "meetings", len(snap.meetings))
+		r.lossMu.RLock()
+		fns := r.onLoss
+		r.lossMu.RUnlock()
+		for _, fn := range fns {
+			fn()
+		}
+	}
 	return nil
+}
+
+// checkEpoch reads the generation of the data this instance last synced
+// with: the epoch key (a random token made by the first instance to find
+// it missing) and Redis's run_id. A changed epoch means the data was
+// replaced (flushed, a new Redis); a changed run_id means Redis restarted
+// or failed over, and what it loaded (an older snapshot, a lagging replica)
+// may lack recent placements. The first check after OpenRedis only
+// remembers them.
+func (r *Redis) checkEpoch(ctx context.Context) (lost bool, why string, err error) {
+	epoch, err := r.client.Get(ctx, r.epochKey()).Result()
+	if errors.Is(err, redis.Nil) {
+		var b [16]byte
+		rand.Read(b[:])
+		if err := r.client.SetNX(ctx, r.epochKey(), hex.EncodeToString(b[:]), 0).Err(); err != nil {
+			return false, "", err
+		}
+		epoch, err = r.client.Get(ctx, r.epochKey()).Result()
+	}
+	if err != nil {
+		return false, "", err
+	}
+	info, err := r.client.Info(ctx, "server").Result()
+	if err != nil {
+		return false, "", err
+	}
+	runID := infoField(info, "run_id")
+	r.seqMu.Lock()
+	defer r.seqMu.Unlock()
+	switch {
+	case r.epoch == "":
+	case epoch != r.epoch:
+		lost, why = true, "its data was replaced (flushed?)"
+	case runID != r.runID:
+		lost, why = true, "it restarted or failed over"
+	}
+	r.epoch, r.runID = epoch, runID
+	return lost, why, nil
+}
+
+// infoField reads one field of an INFO answer.
+func infoField(info, name string) string {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// OnLoss implements LossNotifier.
+func (r *Redis) OnLoss(fn func()) {
+	r.lossMu.Lock()
+	r.onLoss = append(r.onLoss, fn)
+	r.lossMu.Unlock()
 }
 
 // scan calls fn with every string key that starts with prefix and its

@@ -28,3 +28,12 @@ type Sharer interface {
 	// block.
 	OnReservation(fn func(Reservation))
 }
+
+// LossNotifier is implemented by stores that can tell when they lost
+// placements (Redis restored from an older snapshot, flushed, restarted
+// without persistence, failed over to a lagging replica). fn is called
+// after the store has reloaded what is left; the gateway then asks the
+// servers what runs before placing unknown meetings again.
+type LossNotifier interface {
+	OnLoss(fn func())
+}

@@ -100,7 +100,8 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	share(p, store)
 	p.Strategy = pool.NewStrategy(env.Strategy)
 	p.Model.MinExpected, p.Model.Ramp = env.MeetingSize, env.MeetingRamp
-	fleet := admin.NewFleet(p, overlay, newPoolServer(hc), log)
+	budget := bbb.NewBudget(env.BackendMemory)
+	fleet := admin.NewFleet(p, overlay, newPoolServer(hc, budget), log)
 	fleet.CheckTimeout = env.RequestTimeout
 	// servers.json with the admin changes laid over it: servers added and
 	// removed through the admin API, and their states, survive a restart.
@@ -123,6 +124,8 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		Secrets:        []string{env.Secret},
 		Algorithms:     env.Algorithms,
 		RequestTimeout: env.RequestTimeout,
+		CreateTimeout:  min(env.CreateTimeout, env.RequestTimeout),
+		MaxSizeHint:    env.MaxSizeHint,
 		FanoutTimeout:  env.FanoutTimeout,
 		MaxBody:        env.MaxBody,
 		Logger:         log,
@@ -145,7 +148,15 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	} else {
 		log.Warn("TINYSCALE_URL is not set: callback URLs pass to the BBB servers untouched, so recording-ready and analytics callbacks will not verify at the integration; set TINYSCALE_URL to the address BBB servers reach tinyscale at")
 	}
+	poller := &pool.Poller{
+		Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Logger: log,
+		Thresholds: pool.Thresholds{Down: env.OfflineAfter, Up: env.OnlineAfter},
+	}
+	gcfg.Repoll = poller.Kick
 	gw := gateway.New(gcfg, p, store)
+	if n, ok := store.(state.LossNotifier); ok {
+		n.OnLoss(gw.StateLost)
+	}
 	if r, ok := relay.(*callback.Relay); ok {
 		r.OnEnded = gw.MeetingEnded
 	}
@@ -155,6 +166,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
 	reconcile := onRound(gw.Reconcile, tracker)
+	poller.OnRound = reconcile
 	reconcile(round)
 
 	srv := &http.Server{
@@ -184,11 +196,6 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 			return err
 		}
 		defer stopPprof()
-	}
-	poller := &pool.Poller{
-		Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Logger: log,
-		Thresholds: pool.Thresholds{Down: env.OfflineAfter, Up: env.OnlineAfter},
-		OnRound:    reconcile,
 	}
 	go poller.Run(pctx)
 	go tenantOverlay.Watch(pctx, tenantSyncInterval)
@@ -248,9 +255,9 @@ func handler(gw *gateway.Gateway, p *pool.Pool, adminAPI, metricsHandler, relay 
 
 // newPoolServer returns the function that makes a pool server of a
 // configured one, its client sharing hc's connections.
-func newPoolServer(hc *http.Client) func(config.Server) *pool.Server {
+func newPoolServer(hc *http.Client, budget *bbb.Budget) func(config.Server) *pool.Server {
 	return func(sc config.Server) *pool.Server {
-		s := pool.NewServer(sc.ID, &bbb.Client{Base: sc.Host, Secret: sc.Secret, Algorithm: sc.SigningAlgorithm(), HTTP: hc})
+		s := pool.NewServer(sc.ID, &bbb.Client{Base: sc.Host, Secret: sc.Secret, Algorithm: sc.SigningAlgorithm(), HTTP: hc, Budget: budget})
 		s.Weight, s.Tags, s.MaxLoad = sc.Weight, sc.Tags, sc.MaxLoad
 		if s.Weight <= 0 {
 			s.Weight = 1
@@ -259,27 +266,61 @@ func newPoolServer(hc *http.Client) func(config.Server) *pool.Server {
 	}
 }
 
-// startupCheck makes one signed call to every server at once. A server that
-// rejects the checksum or is not a BBB API stops the start: that is a
-// configuration error. One that cannot be reached starts offline, so one
-// server in maintenance does not take the service down (the original
-// tinyscale refused to start).
+// startupWait bounds the startup check: a server that has not answered
+// by then starts offline, and the poller brings it in when it answers.
+const startupWait = 3 * time.Second
+
+// startupCheck makes one signed call to every server at once, for at most
+// startupWait (or the request timeout, if shorter). A server that rejects
+// tinyscale's checksum stops the start: its secret in servers.json is
+// wrong, and no retry cures that. One that cannot be reached, does not
+// answer in time, or answers something else than BBB (a maintenance page,
+// a 404) starts offline with a warning, so one server in maintenance does
+// not take the service down.
 func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log *slog.Logger) (pool.Round, error) {
 	round := pool.Round{Started: time.Now(), Meetings: map[string][]pool.MeetingLoad{}}
 	servers := p.All()
 	errs := make([]error, len(servers))
 	found := make([][]pool.MeetingLoad, len(servers))
+	cctx, cancel := context.WithTimeout(ctx, min(timeout, startupWait))
+	defer cancel()
+	var mu sync.Mutex
+	waiting := map[string]bool{}
 	var wg sync.WaitGroup
 	for i, s := range servers {
+		waiting[s.ID] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
 			found[i], errs[i] = pool.Check(cctx, s)
+			mu.Lock()
+			delete(waiting, s.ID)
+			mu.Unlock()
 		}()
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	if len(servers) > 0 {
+		log.Info("checking the BBB servers", "servers", len(servers), "at_most", min(timeout, startupWait).String())
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for waitDone := false; !waitDone; {
+		select {
+		case <-done:
+			waitDone = true
+		case <-tick.C:
+			mu.Lock()
+			var ids []string
+			for _, s := range servers {
+				if waiting[s.ID] {
+					ids = append(ids, s.ID+" ("+s.Client.Base+")")
+				}
+			}
+			mu.Unlock()
+			log.Info("still waiting for servers to answer the startup check", "servers", strings.Join(ids, ", "))
+		}
+	}
 	var fatal []string
 	for i, err := range errs {
 		s := servers[i]
@@ -288,8 +329,12 @@ func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log 
 			log.Info("server online", "server", s.ID, "host", s.Client.Base, "meetings", len(found[i]))
 			s.SetMeetings(found[i], round.Started, p.Model.Ramp)
 			round.Meetings[s.ID] = found[i]
-		case errors.Is(err, pool.ErrWrongSecret) || errors.Is(err, pool.ErrNotBBB):
+		case errors.Is(err, pool.ErrWrongSecret):
 			fatal = append(fatal, fmt.Sprintf("server %s (%s): %v", s.ID, s.Client.Base, err))
+		case errors.Is(err, pool.ErrNotBBB):
+			s.MarkOffline(err.Error())
+			log.Warn("server does not answer as a BBB API at startup (a maintenance page, a 404, a wrong \"host\"?): starting it offline; the poller brings it in once it answers as BBB",
+				"server", s.ID, "host", s.Client.Base, "error", err)
 		default:
 			s.MarkOffline(err.Error())
 			log.Warn("server unreachable at startup: starting it offline; the poller brings it back", "server", s.ID, "host", s.Client.Base, "error", err)

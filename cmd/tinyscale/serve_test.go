@@ -121,45 +121,77 @@ func TestServeNeedsSecret(t *testing.T) {
 }
 
 // TestServeRefusesMisconfiguredServer checks that a server with the wrong
-// secret, or a host that is not a BBB API, stops the start with a message
-// naming that server, even when the other servers are fine.
+// secret stops the start with a message naming that server, even when the
+// other servers are fine: no retry cures a wrong secret.
 func TestServeRefusesMisconfiguredServer(t *testing.T) {
-	notFound := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusNotFound)
-		io.WriteString(w, "<html><body><h1>404 Not Found</h1></body></html>")
-	}))
-	defer notFound.Close()
-	homepage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, "<!DOCTYPE html><html><body>Welcome to our school</body></html>")
-	}))
-	defer homepage.Close()
 	wrongSecret := fake(t, "the-real-secret")
+	good := fake(t, "good-secret")
+	dir := writeServers(t, entry(good), serverEntry{Host: wrongSecret.URL(), Secret: "not-the-secret"})
+	code, out := runToExit(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + freePort(t)})
+	if code == 0 {
+		t.Fatalf("exit code 0; output:\n%s", out)
+	}
+	for _, w := range []string{wrongSecret.Addr(), "secret"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output does not mention %q:\n%s", w, out)
+		}
+	}
+}
 
+// TestServeStartsDegraded checks that a server in maintenance (a 404, a
+// 200 HTML page, an error page) or one that accepts connections and never
+// answers does not keep tinyscale from starting: it starts within a few
+// seconds, warns naming that server, and places meetings on the good one.
+func TestServeStartsDegraded(t *testing.T) {
+	page := func(status int, body string) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	hanging := fake(t, "hang-secret")
+	hanging.SetMode(bbbfake.ModeHang)
 	tests := []struct {
 		name string
 		bad  serverEntry
-		want []string
 	}{
-		{"wrong secret", serverEntry{Host: wrongSecret.URL(), Secret: "not-the-secret"},
-			[]string{wrongSecret.Addr(), "secret"}},
-		{"404 page", serverEntry{Host: notFound.URL, Secret: "x"},
-			[]string{strings.TrimPrefix(notFound.URL, "http://"), "BBB"}},
-		{"HTML home page", serverEntry{Host: homepage.URL + "/bigbluebutton/api", Secret: "x"},
-			[]string{strings.TrimPrefix(homepage.URL, "http://"), "BBB"}},
+		{"404 page", serverEntry{Host: page(http.StatusNotFound, "<html><body><h1>404 Not Found</h1></body></html>").URL + "/bigbluebutton/api", Secret: "x"}},
+		{"200 maintenance page", serverEntry{Host: page(http.StatusOK, "<!DOCTYPE html><html><body>Down for maintenance</body></html>").URL + "/bigbluebutton/api", Secret: "x"}},
+		{"502 page", serverEntry{Host: page(http.StatusBadGateway, "<html><body>502 Bad Gateway</body></html>").URL + "/bigbluebutton/api", Secret: "x"}},
+		{"never answers", entry(hanging)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			good := fake(t, "good-secret")
-			dir := writeServers(t, entry(good), tt.bad)
-			code, out := runToExit(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + freePort(t)})
-			if code == 0 {
-				t.Fatalf("exit code 0; output:\n%s", out)
+			port := freePort(t)
+			begin := time.Now()
+			// A request timeout longer than the startup wait: the wait is
+			// bounded by itself, not by the timeout.
+			p := start(t, writeServers(t, tt.bad, entry(good)), []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_REQUEST_TIMEOUT=30s"})
+			p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
+			took := time.Since(begin)
+			t.Logf("%s: ready after %v", tt.name, took.Round(10*time.Millisecond))
+			if tt.name == "never answers" && took > 15*time.Second {
+				t.Errorf("ready only after %v behind a server that never answers", took)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output does not mention %q:\n%s", w, out)
+			host := strings.TrimSuffix(strings.TrimPrefix(tt.bad.Host, "http://"), "/bigbluebutton/api")
+			warned := false
+			for _, line := range strings.Split(p.Output.String(), "\n") {
+				if strings.Contains(line, "WARN") && strings.Contains(line, host) {
+					warned = true
+				}
+			}
+			if !warned {
+				t.Errorf("no warning naming %s:\n%s", host, p.Output.String())
+			}
+			api := "http://127.0.0.1:" + port + "/bigbluebutton/api"
+			for _, id := range []string{"deg-1", "deg-2"} {
+				getOK(t, signed(api, "create", url.Values{"meetingID": {id}, "name": {id}}, clientSecret))
+				if !good.HasMeeting(id) {
+					t.Errorf("meeting %s is not on the good server", id)
 				}
 			}
 		})
