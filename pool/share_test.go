@@ -54,7 +54,7 @@ func TestSharedReservationsCancelAndConfirm(t *testing.T) {
 	}
 	s.Confirm("m1", now)
 	b.Get("s0").mu.Lock()
-	confirmed := b.Get("s0").pending["m1"].confirmed
+	confirmed := b.Get("s0").pending.m["m1"].confirmed
 	b.Get("s0").mu.Unlock()
 	if !confirmed.Equal(now) {
 		t.Errorf("B's copy of the reservation confirmed at %v, want %v", confirmed, now)
