@@ -81,7 +81,9 @@ func (r Recording) Metadata() string {
 	return b.String()
 }
 
-func presID(r Recording) string { return "d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-" + fmt.Sprint(r.StartTime+15) }
+func presID(r Recording) string {
+	return "d2d9a672040fbde2a47a10bf6c37b6a4b5ae187f-" + fmt.Sprint(r.StartTime+15)
+}
 
 // Write writes the folder under dir/<format>/<recordID>/ and returns its
 // path. The media file is random bytes (so that byte-identity is tested)
