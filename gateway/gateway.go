@@ -16,6 +16,7 @@ import (
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/recordings"
 	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
 )
@@ -59,6 +60,9 @@ type Config struct {
 	// neither errorRedirectUrl nor logoutURL. Empty: tinyscale's own root as
 	// the client reached it.
 	LogoutURL string
+	// Recordings is tinyscale's own recording store
+	// (TINYSCALE_RECORDINGS); nil lists recordings from the servers only.
+	Recordings *recordings.Library
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.

@@ -21,6 +21,10 @@ const noRecordingsMessage = "There are no recordings for the meeting(s)."
 // <recording> elements sorted by start time, and pages it as one BBB server
 // would: see page and liveRecordings.
 func (g *Gateway) getRecordings(w http.ResponseWriter, c *call) {
+	if g.cfg.Recordings != nil {
+		g.getStoredRecordings(w, c)
+		return
+	}
 	pg := readPage(c)
 	recs, total := g.liveRecordings(c, pg, nil)
 	g.writeRecordings(w, c, pg, recs, total)
@@ -205,6 +209,14 @@ func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 		c.fail(w, bbb.ErrMissingRecordID)
 		return
 	}
+	if g.cfg.Recordings != nil && g.storedRecordingsCall(w, c, ids) {
+		return
+	}
+	g.recordingsCallServers(w, c, ids)
+}
+
+// recordingsCallServers is recordingsCall for recordings the servers hold.
+func (g *Gateway) recordingsCallServers(w http.ResponseWriter, c *call, ids []string) {
 	if g.tenants.MultiTenant() {
 		if ids = g.ownRecordings(c, ids); len(ids) == 0 {
 			if c.isJSON() {

@@ -1,0 +1,181 @@
+package gateway
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/recordings"
+)
+
+// The recording calls when tinyscale keeps its own recording store
+// (Config.Recordings, TINYSCALE_RECORDINGS): a stored recording is
+// tinyscale's. getRecordings lists it from the store (never again from its
+// origin, which may still hold it), merged with the servers' live answers
+// for recordings not pushed yet; publish, update and delete act on the
+// stored copy and answer as BBB does.
+
+// storeQuery reads a getRecordings' filters for the store, on the
+// caller's tenant: its meeting IDs are its own, as the index keeps them.
+func storeQuery(c *call) recordings.Query {
+	q := recordings.Query{Tenant: c.tenant.Name, Meta: map[string]string{}}
+	q.RecordIDs = csvParam(c.param("recordID"))
+	if len(q.RecordIDs) == 0 {
+		q.MeetingIDs = csvParam(c.param("meetingID"))
+	}
+	q.States = csvParam(strings.ToLower(c.param("state")))
+	for k, v := range metaParams(c) {
+		q.Meta[k] = v
+	}
+	return q
+}
+
+// metaKey is what BBB accepts as a meta_ parameter's name; the rest of it
+// becomes an XML element name in getRecordings, so nothing else is taken.
+var metaKey = regexp.MustCompile(`^meta_([A-Za-z0-9_.-]+)$`)
+
+// metaParams returns the call's meta_ parameters, names lower-cased as
+// bbb-web keeps them (bbb.ParamKey), the first of names it folds together.
+func metaParams(c *call) map[string]string {
+	out := map[string]string{}
+	for _, kv := range c.params {
+		m := metaKey.FindStringSubmatch(kv.Name)
+		if m == nil {
+			continue
+		}
+		k := strings.TrimPrefix(bbb.ParamKey(kv.Name), "meta_")
+		if _, seen := out[k]; !seen {
+			out[k] = kv.Value
+		}
+	}
+	return out
+}
+
+func csvParam(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// getStoredRecordings answers getRecordings from the store and the live
+// servers together.
+func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
+	lib := g.cfg.Recordings
+	pg := readPage(c)
+	matches := lib.Find(storeQuery(c))
+	live, liveTotal := g.liveRecordings(c, pg, lib.Has)
+	slices.SortStableFunc(live, func(a, b liveRecording) int {
+		if a.start != b.start {
+			return compareInt(a.start, b.start)
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	total := len(matches) + liveTotal
+	from, to := 0, len(matches)+len(live)
+	if pg.paged {
+		from, to = min(pg.offset, to), min(pg.offset+pg.limit, to)
+	}
+	base := lib.BaseURL(c.tenant.Name)
+	var items [][]byte
+	// Merge the two sorted lists and render only the page.
+	for i, j, k := 0, 0, 0; k < to; k++ {
+		takeStored := j >= len(live) || (i < len(matches) && matches[i].StartTime <= live[j].start)
+		if takeStored {
+			if k >= from {
+				items = append(items, matches[i].XML(base))
+			}
+			i++
+		} else {
+			if k >= from {
+				items = append(items, live[j].raw)
+			}
+			j++
+		}
+	}
+	var extra []byte
+	if pg.paged {
+		extra = []byte("<totalElements>" + strconv.Itoa(total) + "</totalElements>")
+	}
+	c.result = bbb.Success
+	bbb.WriteXML(w, g.restore(bbb.ListXML("recordings", items, "noRecordings", noRecordingsMessage, extra)))
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// storedRecordingsCall handles publish, update and deleteRecordings for
+// the recordIDs in the store, and passes the others on to the servers. It
+// reports false when none of them is stored (the caller goes on as
+// without a store).
+func (g *Gateway) storedRecordingsCall(w http.ResponseWriter, c *call, ids []string) bool {
+	lib := g.cfg.Recordings
+	var stored, rest []string
+	for _, id := range ids {
+		if _, ok := lib.Get(c.tenant.Name, id); ok {
+			stored = append(stored, id)
+		} else {
+			rest = append(rest, id)
+		}
+	}
+	if len(stored) == 0 {
+		return false
+	}
+	var elem, value string
+	var err error
+	switch c.name {
+	case bbb.CallPublishRecordings:
+		publish := c.param("publish")
+		if publish != "true" && publish != "false" {
+			c.fail(w, &bbb.Error{Key: "missingParamPublish", Message: "You must specify a publish value true or false."})
+			return true
+		}
+		st := "unpublished"
+		if publish == "true" {
+			st = "published"
+		}
+		_, err = lib.SetState(c.tenant.Name, stored, st)
+		elem, value = "published", publish
+	case bbb.CallDeleteRecordings:
+		_, err = lib.SetState(c.tenant.Name, stored, "deleted")
+		elem, value = "deleted", "true"
+	case bbb.CallUpdateRecordings:
+		_, err = lib.UpdateMeta(c.tenant.Name, stored, metaParams(c))
+		elem, value = "updated", "true"
+	default:
+		return false
+	}
+	if err != nil {
+		g.log.Error("recording store: change failed", "call", c.name, "error", err)
+		c.fail(w, bbb.ErrStateUnavailable)
+		return true
+	}
+	if len(rest) > 0 {
+		// The others may live on the servers: their answer does not
+		// change ours (some were found), but they must be changed too.
+		rc := *c
+		rc.params = c.params.Clone()
+		rc.params.Set("recordID", bbb.EncodeIDList(rest))
+		g.recordingsCallServers(httptest.NewRecorder(), &rc, rest)
+	}
+	c.result = bbb.Success
+	var b bytes.Buffer
+	b.WriteString("<response><returncode>SUCCESS</returncode><" + elem + ">" + value + "</" + elem + "></response>")
+	bbb.WriteXML(w, b.Bytes())
+	return true
+}
