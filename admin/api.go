@@ -50,6 +50,9 @@ type Config struct {
 	// send before its wrong tokens get 429 (default 10; the right token
 	// always gets in).
 	TokenFailures int
+	// Recordings serves Prefix+"recordings" (the recording store's admin
+	// endpoints, package recordings); nil: none.
+	Recordings http.Handler
 }
 
 // API is the admin API's http.Handler; mount it at Prefix.
@@ -102,6 +105,10 @@ func New(cfg Config) *API {
 	}
 	for _, r := range routes {
 		a.mux.HandleFunc(r.pattern, r.fn)
+	}
+	if cfg.Recordings != nil {
+		a.mux.Handle(Prefix+"recordings", cfg.Recordings)
+		a.mux.Handle(Prefix+"recordings/", cfg.Recordings)
 	}
 	return a
 }

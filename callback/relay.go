@@ -36,8 +36,14 @@ type Relay struct {
 	// Schedule is the wait before each delivery attempt; nil is
 	// deliver.BBBSchedule, bbb-web's own for meeting-ended callbacks.
 	Schedule []time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	// HoldRecording, if set, may take a recording-ready delivery (Tenant,
+	// Kind and Schedule filled in) to queue it later: tinyscale's
+	// recording store delivers it once it stored the recording, so that
+	// the integration learns of it where it plays for good. It reports
+	// whether it took it.
+	HoldRecording func(recordID string, j deliver.Job) (bool, error)
+	Log           *slog.Logger
+	Now           func() time.Time
 }
 
 // Enqueuer queues a delivery durably: *deliver.Queue is one.
@@ -161,8 +167,23 @@ func (r *Relay) recording(w http.ResponseWriter, req *http.Request, t Target) {
 		return
 	}
 	body := url.Values{"signed_parameters": {signed}}.Encode()
-	if r.enqueue(w, t, deliver.Job{Method: http.MethodPost, URL: t.URL, Body: []byte(body),
-		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}) {
+	j := deliver.Job{Method: http.MethodPost, URL: t.URL, Body: []byte(body),
+		Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}}
+	if r.HoldRecording != nil {
+		j.Tenant, j.Kind, j.Schedule = t.Tenant, string(t.Kind), r.Schedule
+		recordID, _ := cl["record_id"].(string)
+		held, err := r.HoldRecording(recordID, j)
+		if err != nil {
+			r.Log.Warn("recording-ready callback not held", "tenant", t.Tenant, "record_id", recordID, "error", err)
+			http.Error(w, "callback not queued; try again later", http.StatusServiceUnavailable)
+			return
+		}
+		if held {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	if r.enqueue(w, t, j) {
 		w.WriteHeader(http.StatusOK)
 	}
 }

@@ -44,6 +44,12 @@ type Env struct {
 	// PublicURL is how BBB servers reach tinyscale (TINYSCALE_URL), for
 	// callbacks; empty leaves callback parameters untouched.
 	PublicURL string
+	// RecordingsDir turns tinyscale's own recording store on
+	// (TINYSCALE_RECORDINGS); PlayerDir is the bbb-playback build served
+	// at /playback/presentation/2.3/ (TINYSCALE_PLAYER_DIR). See
+	// docs/recordings.md.
+	RecordingsDir string
+	PlayerDir     string
 	// CallbackDeny are the networks callbacks may not reach
 	// (TINYSCALE_CALLBACK_DENY), besides link-local, which is always
 	// denied.
@@ -246,6 +252,9 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 			return nil, fmt.Errorf("TINYSCALE_URL=%q is not an http(s) URL; set it to the address BBB servers reach tinyscale at, e.g. TINYSCALE_URL=https://lb.example.org", v)
 		}
 		e.PublicURL = strings.TrimRight(u.String(), "/")
+	}
+	if err := e.loadRecordingsEnv(getenv); err != nil {
+		return nil, err
 	}
 	if err := e.loadCallbackEnv(getenv); err != nil {
 		return nil, err

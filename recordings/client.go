@@ -11,9 +11,11 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -116,7 +118,11 @@ type Pusher struct {
 	URL string
 	// Secret is this BBB server's secret (securitySalt).
 	Secret string
-	HTTP   *http.Client
+	// AdminToken, when set, imports through the admin API instead
+	// (tinyscale recordings import, on the tinyscale host): URL is then
+	// the admin URL and Secret is not used.
+	AdminToken string
+	HTTP       *http.Client
 	// Deadline bounds a push with its retries (default 10 minutes).
 	Deadline time.Duration
 	// Log, if set, is told of each failed attempt.
@@ -165,9 +171,16 @@ func (p *Pusher) once(ctx context.Context, f Folder) error {
 	go func() { pw.CloseWithError(f.WriteTar(pw)) }()
 	defer pr.Close()
 	u := strings.TrimRight(p.URL, "/") + PushPath + "?" + PushQuery(f.RecordID, f.Format, size, sum, time.Now(), p.Secret)
+	if p.AdminToken != "" {
+		u = strings.TrimRight(p.URL, "/") + AdminPrefix + "/import?" + url.Values{"recordID": {f.RecordID}, "format": {f.Format},
+			"size": {strconv.FormatInt(size, 10)}, "sha256": {sum}}.Encode()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, pr)
 	if err != nil {
 		return errFinal{err}
+	}
+	if p.AdminToken != "" {
+		req.Header.Set("Authorization", "Bearer "+p.AdminToken)
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/x-tar")
@@ -182,6 +195,9 @@ func (p *Pusher) once(ctx context.Context, f Folder) error {
 	defer res.Body.Close()
 	var a pushAnswer
 	json.NewDecoder(io.LimitReader(res.Body, 1<<16)).Decode(&a)
+	if a.Error == "" && res.StatusCode == http.StatusUnauthorized && p.AdminToken != "" {
+		a.Error = "the admin API refused TINYSCALE_ADMIN_TOKEN"
+	}
 	switch {
 	case res.StatusCode == http.StatusOK && a.Stored:
 		return nil

@@ -101,6 +101,7 @@ var contentTypes = map[string]string{
 }
 
 func serveFile(w http.ResponseWriter, r *http.Request, name string, mod time.Time, f io.ReadSeeker) {
+	extendDeadlines(w)
 	if ct, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
 		w.Header().Set("Content-Type", ct)
 	}
@@ -177,4 +178,16 @@ func (l *Library) BaseURL(tenantName string) string {
 		}
 	}
 	return l.PublicURL
+}
+
+// IsPlaybackPath reports whether p is a path the PlaybackHandler answers:
+// the player, /playback/<format>/..., or /<format>/<recordID>/... with a
+// record ID as BBB makes them (or any valid one under /playback/).
+func IsPlaybackPath(p string) bool {
+	if strings.HasPrefix(p, "/playback/") {
+		return true
+	}
+	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
+	return len(parts) >= 2 && ValidFormat(parts[0]) && ValidRecordID(parts[1]) && strings.Contains(parts[1], "-") &&
+		parts[0] != "bigbluebutton" && parts[0] != "admin" && parts[0] != "t" && parts[0] != "tinyscale"
 }

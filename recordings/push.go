@@ -116,6 +116,7 @@ func (h *PushHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusBadRequest, pushAnswer{Error: "Content-Length must be the signed size"})
 		return
 	}
+	extendDeadlines(w)
 	body := &verified{r: io.LimitReader(r.Body, size), want: sum, size: size}
 	body.init()
 	// The upload must outlive a client that goes away only by failing:
@@ -143,4 +144,17 @@ func (h *PushHandler) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return h.Log
+}
+
+// uploadTime bounds one upload or one playback response: far beyond the
+// server's ordinary write timeout, which is sized for API calls.
+const uploadTime = 6 * time.Hour
+
+// extendDeadlines lifts the server's read and write timeouts for a long
+// upload or download (a 2 GB recording over a slow link).
+func extendDeadlines(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(uploadTime)
+	rc.SetReadDeadline(deadline)
+	rc.SetWriteDeadline(deadline)
 }

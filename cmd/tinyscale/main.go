@@ -36,6 +36,8 @@ Usage:
                       which meeting runs on which server, with participants
   tinyscale tenants list|add|remove|rotate-secret
                       administer the tenants of a running tinyscale (docs/tenants.md)
+  tinyscale recordings push|import|list|show|delete
+                      tinyscale's own recording store (docs/recordings.md)
   tinyscale state export|import [FILE]
                       back up the state, or move it between the embedded store and Redis
   tinyscale usage [--from D] [--to D] [--by tenant|day|server] [--format table|csv|json]
@@ -80,6 +82,8 @@ func runCommand(ctx context.Context, args []string) error {
 		return usageCmd(ctx, args, os.Stdout)
 	case "check":
 		return checkCmd(ctx, args, os.Stdout)
+	case "recordings":
+		return recordingsCmd(ctx, args, os.Stdout)
 	case "version", "-version", "--version":
 		printVersion(os.Stdout)
 		return nil

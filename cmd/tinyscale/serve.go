@@ -138,6 +138,11 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 	queue := deliveryQueue(env, store, m, log)
 	defer queue.Close()
+	recs, err := openRecordingStore(env, store, p, tenants, queue, log)
+	if err != nil {
+		return err
+	}
+	gcfg.Recordings = recs.library()
 	var relay http.Handler = http.NotFoundHandler()
 	if env.PublicURL != "" {
 		var r *callback.Relay
@@ -161,8 +166,8 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		r.OnEnded = gw.MeetingEnded
 	}
 	tracker := newUsageTracker(env, store, tenants, log)
-	adminAPI := admin.New(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Tenants: tenants, TenantOverlay: tenantOverlay, Timeout: env.RequestTimeout, Logger: log,
-		Usage: usageSource(tracker)})
+	adminAPI := admin.New(recs.adminConfig(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Tenants: tenants, TenantOverlay: tenantOverlay, Timeout: env.RequestTimeout, Logger: log,
+		Usage: usageSource(tracker)}))
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
 	reconcile := onRound(gw.Reconcile, tracker)
@@ -170,7 +175,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	reconcile(round)
 
 	srv := &http.Server{
-		Handler: handler(gw, p, adminAPI, m.Handler(), relay),
+		Handler: recs.wrap(handler(gw, p, adminAPI, m.Handler(), relay)),
 		// A client that sends its headers byte by byte (slowloris) is
 		// dropped after HeaderTimeout; a body gets a minute; an idle
 		// keep-alive connection 12 header timeouts.
@@ -198,6 +203,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		defer stopPprof()
 	}
 	go poller.Run(pctx)
+	recs.start(pctx, relay)
 	go tenantOverlay.Watch(pctx, tenantSyncInterval)
 	if hup != nil {
 		r := &reloader{file: env.ServersFile, fleet: fleet, log: log, env: env, tenants: tenantOverlay}
