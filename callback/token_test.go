@@ -4,6 +4,8 @@ import (
 	"net/url"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/tinyscale/tinyscale/state"
 	"strings"
 	"testing"
 	"time"
@@ -178,4 +180,26 @@ func legacyExpired(t *testing.T, secret string, target Target) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// TestLoadKey: the relay key is made once and then read back, so a
+// restarted instance (or another one sharing the store) signs alike.
+func TestLoadKey(t *testing.T) {
+	store := state.NewMemory()
+	k1, err := LoadKey(store)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("LoadKey = %x, %v", k1, err)
+	}
+	k2, err := LoadKey(store)
+	if err != nil || string(k1) != string(k2) {
+		t.Fatalf("second LoadKey = %x, %v; want the first %x", k2, err, k1)
+	}
+	tok, _ := NewKeySigner(k1, "").Issue(Target{Kind: End, URL: "https://x.example/", MeetingID: "m", ServerID: "s"}, time.Now())
+	if _, err := NewKeySigner(k2, "").Parse(tok); err != nil {
+		t.Fatal("a token of one instance does not verify on another sharing the store")
+	}
+	store.SaveDoc(KeyDoc, []byte("short"))
+	if _, err := LoadKey(store); err == nil {
+		t.Fatal("a damaged stored key was accepted")
+	}
 }

@@ -131,6 +131,12 @@ func (q *Queue) Close() {
 	q.mu.Unlock()
 	q.cancel()
 	q.wg.Wait()
+	// A store shared by instances (Redis) hands this one's jobs over now.
+	if r, ok := q.store.(interface{ ReleaseJobs() error }); ok {
+		if err := r.ReleaseJobs(); err != nil {
+			q.opt.Log.Warn("delivery queue: cannot hand the queued deliveries over; other instances take them after the lease", "error", err)
+		}
+	}
 }
 
 // Enqueue makes j durable and queues it; see the package comment. It

@@ -124,3 +124,19 @@ func TestRedisAdoptsJobsOfADeadInstance(t *testing.T) {
 		t.Fatalf("b adopted its own jobs again: %+v", got)
 	}
 }
+
+// TestRedisReleaseJobsHandsOver: an instance that stops cleanly hands its
+// jobs over at once, without waiting for its lease to run out.
+func TestRedisReleaseJobsHandsOver(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	a := openRedis(t, url, prefix)
+	b := openRedis(t, url, prefix)
+	must(t, a.PutJob(Job{ID: "j1", Tenant: "t", Data: []byte("one")}))
+	must(t, a.ReleaseJobs())
+	got, err := b.AdoptJobs()
+	must(t, err)
+	if len(got) != 1 || got[0].ID != "j1" {
+		t.Fatalf("after a clean stop, b adopted %+v, want j1", got)
+	}
+}

@@ -130,3 +130,16 @@ func (r *Redis) InitDoc(name string, data []byte) ([]byte, error) {
 	}
 	return []byte(stored), nil
 }
+
+// ReleaseJobs tells the other instances at once that this one stopped
+// delivering (its lease is dropped), so they adopt its queued jobs at
+// their next AdoptJobs instead of after JobLease. The deliver queue calls
+// it when it closes.
+func (r *Redis) ReleaseJobs() error {
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
+	defer cancel()
+	if err := r.client.Del(ctx, r.aliveKey(r.id)).Err(); err != nil {
+		return unavailable("release jobs", err)
+	}
+	return nil
+}
