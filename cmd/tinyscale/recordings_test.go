@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/bbbfake"
@@ -233,4 +236,60 @@ func TestRecordingsDiskFull(t *testing.T) {
 	if es, _ := os.ReadDir(filepath.Join(store, ".tmp")); len(es) != 0 {
 		t.Fatalf("the failed upload left %d entries behind", len(es))
 	}
+}
+
+// TestRecordingReadyWaitsForTheStore: with the store on, the integration's
+// recording-ready callback is delivered once the recording is stored in
+// tinyscale, re-signed with the integration's secret, not when the BBB
+// server sends it (before its post_publish push).
+func TestRecordingReadyWaitsForTheStore(t *testing.T) {
+	type arrival struct{ body string }
+	got := make(chan arrival, 4)
+	lms := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- arrival{string(b)}
+	})
+	f := fake(t, "backend-secret")
+	p, root := recServe(t, writeServers(t, entry(f)), t.TempDir(), freePort(t))
+	api := root + "/bigbluebutton/api"
+	getOK(t, signed(api, "create", url.Values{"meetingID": {"lecture"}, "name": {"Lecture"},
+		"meta_bbb-recording-ready-url": {lms + "/recording_ready"}}, clientSecret))
+	info, _ := f.Meeting("lecture")
+	f.AddRecording(bbbfake.Recording{RecordID: info.InternalID, MeetingID: "lecture", Name: "Lecture", Published: true, Metadata: info.Metadata})
+	if status, err := f.RecordingReady(info.InternalID); err != nil || status != 200 {
+		t.Fatalf("recording ready: %d %v", status, err)
+	}
+	// The relay held it before it answered the BBB server.
+	waitFor(t, "the callback held for the store", func() bool {
+		return strings.Contains(p.Output.String(), "recording-ready callback waits for its recording")
+	})
+	r := e2eRec("lecture", 64<<10)
+	r.RecordID, r.Format = info.InternalID, "presentation"
+	folder, _ := r.Write(t.TempDir())
+	if code, out := runCLI(t, []string{"TINYSCALE_URL=" + root, "BBB_SECRET=backend-secret"}, "recordings", "push", folder); code != 0 {
+		t.Fatalf("push: exit %d: %s", code, out)
+	}
+	var a arrival
+	select {
+	case a = <-got:
+	case <-time.After(testproc.ReadyWait):
+		t.Fatal("no recording-ready callback after the recording was stored")
+	}
+	form, _ := url.ParseQuery(a.body)
+	cl := jwt.MapClaims{}
+	if _, err := jwt.ParseWithClaims(form.Get("signed_parameters"), cl, func(*jwt.Token) (any, error) { return []byte(clientSecret), nil },
+		jwt.WithValidMethods([]string{"HS256"})); err != nil || cl["record_id"] != info.InternalID {
+		t.Fatalf("recording-ready JWT: %v %v", cl, err)
+	}
+	select {
+	case extra := <-got:
+		t.Fatalf("a second callback: %s", extra.body)
+	default:
+	}
+}
+
+func httptestServer(t *testing.T, h http.HandlerFunc) string {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL
 }
