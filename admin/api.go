@@ -13,6 +13,7 @@ package admin
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tinyscale/tinyscale/pool"
@@ -53,15 +54,24 @@ type Config struct {
 	// Recordings serves Prefix+"recordings" (the recording store's admin
 	// endpoints, package recordings); nil: none.
 	Recordings http.Handler
+	// Gauges are other parts' numbers for the dashboard's overview.
+	Gauges Gauges
+	// TrustProxy marks the session cookie Secure when a reverse proxy
+	// says the browser used https (TINYSCALE_TRUST_PROXY).
+	TrustProxy bool
+	// History keeps the load chart; nil: one is made (see Sample).
+	History *History
 }
 
 // API is the admin API's http.Handler; mount it at Prefix.
 type API struct {
-	cfg     Config
-	log     *slog.Logger
-	mux     *http.ServeMux
-	tenants *TenantOverlay // nil without Config.Tenants
-	auth    authLimiter    // failed tokens: auth.go
+	cfg      Config
+	log      *slog.Logger
+	mux      *http.ServeMux
+	tenants  *TenantOverlay // nil without Config.Tenants
+	auth     authLimiter    // failed tokens: auth.go
+	sessions *sessions      // the dashboard's logins
+	history  *History
 }
 
 // New returns the admin API.
@@ -72,7 +82,11 @@ func New(cfg Config) *API {
 	if cfg.TokenFailures <= 0 {
 		cfg.TokenFailures = defaultAuthFailures
 	}
-	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), auth: authLimiter{max: cfg.TokenFailures}}
+	a := &API{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), auth: authLimiter{max: cfg.TokenFailures},
+		sessions: newSessions(), history: cfg.History}
+	if a.history == nil {
+		a.history = NewHistory(0, 0)
+	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +116,10 @@ func New(cfg Config) *API {
 		{"POST " + Prefix + "tenants/{name}/rotate-secret", a.rotateSecret},
 		{"POST " + Prefix + "tenants/{name}/retire-secrets", a.retireSecrets},
 		{"GET " + Prefix + "usage", a.getUsage},
+		{"GET " + Prefix + "overview", a.getOverview},
+		{"GET " + Prefix + "history", a.getHistory},
+		{"GET " + Prefix + "session", a.getSession},
+		{"POST " + Prefix + "meetings/end", a.endMeeting},
 	}
 	for _, r := range routes {
 		a.mux.HandleFunc(r.pattern, r.fn)
@@ -119,8 +137,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "admin API disabled: set TINYSCALE_ADMIN_TOKEN")
 		return
 	}
-	if !tokenOK(r, a.cfg.Token) {
-		a.refuse(w, r)
+	if !strings.HasPrefix(r.URL.Path, Prefix) {
+		a.serveDashboard(w, r)
+		return
+	}
+	if !a.authorize(w, r) {
 		return
 	}
 	// The mux answers an unknown path (404) or a known one with the wrong

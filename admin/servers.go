@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type ServerInfo struct {
 // ServerList is the answer of GET servers.
 type ServerList struct {
 	Servers []ServerInfo `json:"servers"`
+	// Total counts the servers that match the filter (all of them
+	// without one), of which Servers is the requested page.
+	Total int `json:"total"`
 }
 
 // ServerAnswer is the answer of a change to one server.
@@ -52,18 +56,53 @@ func (a *API) info(s *pool.Server) ServerInfo {
 	return ServerInfo{Status: s.Status(p.Model, time.Now()), Available: avail}
 }
 
+// listServers answers GET servers, every server unless filtered and paged
+// (see paging.go): ?q= matches the ID, host and tags; ?state=enabled,
+// cordoned or disabled; ?health=online or offline; ?sort=id, load,
+// meetings, participants, state or last_poll.
 func (a *API) listServers(w http.ResponseWriter, r *http.Request) {
+	pr, err := readPage(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	p := a.cfg.Fleet.Pool()
 	now := time.Now()
 	avail := map[*pool.Server]bool{}
 	for _, s := range p.Available() {
 		avail[s] = true
 	}
+	q := r.URL.Query()
 	out := ServerList{Servers: []ServerInfo{}}
 	for _, s := range p.All() {
-		out.Servers = append(out.Servers, ServerInfo{Status: s.Status(p.Model, now), Available: avail[s]})
+		si := ServerInfo{Status: s.Status(p.Model, now), Available: avail[s]}
+		if st := q.Get("state"); st != "" && string(si.Admin) != st {
+			continue
+		}
+		if h := q.Get("health"); h != "" && (h == "online") != si.Online {
+			continue
+		}
+		if !pr.matches(append([]string{si.ID, si.Host}, si.Tags...)...) {
+			continue
+		}
+		out.Servers = append(out.Servers, si)
+	}
+	out.Total = len(out.Servers)
+	out.Servers, err = sortPage(pr, out.Servers, serverKeys, func(s ServerInfo) string { return s.ID })
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+var serverKeys = map[string]func(a, b ServerInfo) int{
+	"id":           func(a, b ServerInfo) int { return strings.Compare(a.ID, b.ID) },
+	"load":         func(a, b ServerInfo) int { return cmp.Compare(a.Load, b.Load) },
+	"meetings":     func(a, b ServerInfo) int { return cmp.Compare(a.Meetings, b.Meetings) },
+	"participants": func(a, b ServerInfo) int { return cmp.Compare(a.Participants, b.Participants) },
+	"state":        func(a, b ServerInfo) int { return strings.Compare(string(a.Admin), string(b.Admin)) },
+	"last_poll":    func(a, b ServerInfo) int { return a.LastPoll.Compare(b.LastPoll) },
 }
 
 func (a *API) server(w http.ResponseWriter, r *http.Request) *pool.Server {

@@ -161,3 +161,19 @@ func TestUsageOpenRange(t *testing.T) {
 		t.Fatalf("open range found %d records, want 1", len(got))
 	}
 }
+
+// TestRedisInstances checks that two stores on one Redis count as two
+// instances.
+func TestRedisInstances(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	a := openRedis(t, url, prefix)
+	n1, err := a.Instances()
+	if err != nil || n1 < 1 {
+		t.Fatalf("Instances = %d, %v", n1, err)
+	}
+	openRedis(t, url, prefix)
+	if n2, _ := a.Instances(); n2 != n1+1 {
+		t.Fatalf("after a second store: %d instances, want %d", n2, n1+1)
+	}
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/config"
+	"github.com/tinyscale/tinyscale/deliver"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
@@ -52,5 +53,38 @@ func onRound(reconcile func(pool.Round), tr *usagepkg.Tracker) func(pool.Round) 
 	return func(r pool.Round) {
 		reconcile(r)
 		tr.Observe(r)
+	}
+}
+
+// dashboardGauges fills the dashboard's overview with the numbers of the
+// parts that run: the callback queue, and the instances sharing Redis.
+func dashboardGauges(store state.Store, queue *deliver.Queue) admin.Gauges {
+	g := admin.Gauges{Instances: func() int { return 1 }}
+	if queue != nil {
+		g.CallbacksQueued = func() int {
+			n := 0
+			for _, c := range queue.Pending() {
+				n += c
+			}
+			return n
+		}
+	}
+	if r, ok := store.(*state.Redis); ok {
+		g.Instances = func() int {
+			n, err := r.Instances()
+			if err != nil {
+				return 0
+			}
+			return n
+		}
+	}
+	return g
+}
+
+// sampled adds the dashboard's chart sample to each poll round.
+func sampled(next func(pool.Round), api *admin.API) func(pool.Round) {
+	return func(r pool.Round) {
+		next(r)
+		api.Sample(r.Started)
 	}
 }
