@@ -9,9 +9,13 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/tinyscale/tinyscale/bbb"
 )
+
+// maxRequestLine is the longest request URI nginx passes to BBB (8 KB).
+const maxRequestLine = 8 << 10
 
 // maxBody is the largest request body accepted (BBB's default is 2 MB).
 const maxBody = 4 << 20
@@ -105,6 +109,12 @@ func (c *apiCall) fail(e *bbb.Error) {
 // landing page and the playback pages.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
+	if len(r.RequestURI) > maxRequestLine {
+		// nginx in front of bbb-web refuses longer request lines
+		// (large_client_header_buffers 8k), as Tomcat would.
+		http.Error(w, "414 Request-URI Too Large", http.StatusRequestURITooLong)
+		return
+	}
 	switch {
 	case p == APIPath || strings.HasPrefix(p, APIPath+"/"):
 		// nginx merges slashes: …/api//create is create.
@@ -143,6 +153,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, call string) {
 		for k, vs := range c.bodyParams {
 			c.params[k] = append(c.params[k], vs...)
 		}
+	}
+	if vs := c.params["meetingID"]; len(vs) > 0 && meetingCalls[call] {
+		vs[0] = javaStrip(vs[0])
 	}
 	s.record(Request{
 		Method:      r.Method,
@@ -245,9 +258,12 @@ func (c *apiCall) verify() error {
 	return checkChecksum(c.name, javaFormQuery(c.bodyParams), cs, c.s.secret, algs)
 }
 
-// parseQuery decodes a raw query or form body as bbb-web's servlet does:
-// pairs split at '&' only, percent-decoding with '+' as space. Pairs that
-// do not decode are skipped and reported by ok=false.
+// parseQuery decodes a raw query or form body as bbb-web reads it: Tomcat
+// splits at '&' only and percent-decodes names and values as UTF-8 ('+'
+// is a space, malformed bytes become U+FFFD), dropping pairs without a
+// name; BBB's ValidationService then strips control characters (\p{Cc})
+// from names and values. Pairs that do not decode are skipped (Tomcat
+// drops them) and reported by ok=false.
 func parseQuery(raw string) (v url.Values, ok bool) {
 	v = url.Values{}
 	ok = true
@@ -264,9 +280,46 @@ func parseQuery(raw string) (v url.Values, ok bool) {
 			ok = false
 			continue
 		}
-		v[dk] = append(v[dk], dv)
+		if dk = servletString(dk); dk == "" {
+			continue
+		}
+		v[dk] = append(v[dk], servletString(dv))
 	}
 	return v, ok
+}
+
+// servletString is a decoded name or value as BBB holds it: malformed
+// UTF-8 replaced, as Java's decoder does, and control characters removed.
+func servletString(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// meetingCalls are the calls whose meetingID bbb-web trims
+// (StringUtils.strip) before using it.
+var meetingCalls = map[string]bool{
+	bbb.CallCreate: true, bbb.CallJoin: true, bbb.CallEnd: true, bbb.CallIsMeetingRunning: true,
+	bbb.CallGetMeetingInfo: true, bbb.CallInsertDocument: true, bbb.CallSendChatMessage: true,
+}
+
+// javaStrip trims what Java's Character.isWhitespace calls space, as
+// StringUtils.strip does: Unicode space separators but the no-break ones,
+// line and paragraph separators, \t \n \v \f \r and U+001C..U+001F.
+func javaStrip(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool {
+		switch r {
+		case '\u00a0', '\u2007', '\u202f':
+			return false
+		case '\t', '\n', '\v', '\f', '\r', '\u001c', '\u001d', '\u001e', '\u001f':
+			return true
+		}
+		return unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp)
+	})
 }
 
 // decodes reports whether every pair of raw percent-decodes; BBB answers

@@ -101,6 +101,9 @@ func (c *apiCall) join() {
 	s.mu.Unlock()
 
 	clientURL := "http://" + s.addr + ClientPath + "?sessionToken=" + token
+	// bbb-web opens the user's HTTP session on every successful join, and
+	// the servlet container sets its cookie, redirect or not.
+	http.SetCookie(c.w, &http.Cookie{Name: "JSESSIONID", Value: strings.ToUpper(randomToken(32)), Path: "/", HttpOnly: true})
 	if noRedirect(c) {
 		d := newResponse(bbb.Success)
 		d.el("messageKey", "successfullyJoined")
@@ -114,14 +117,21 @@ func (c *apiCall) join() {
 		c.xml(d.bytes())
 		return
 	}
-	http.SetCookie(c.w, &http.Cookie{Name: "JSESSIONID", Value: strings.ToUpper(randomToken(32)), Path: "/", HttpOnly: true})
 	redirect(c.w, clientURL)
 }
 
-func noRedirect(c *apiCall) bool { return strings.EqualFold(c.get("redirect"), "false") }
+// noRedirect reports whether a join answers XML: bbb-web reads a
+// non-empty redirect with Boolean.parseBoolean, so anything but "true" (in
+// any case) turns redirects off, and an empty one is the default, on.
+func noRedirect(c *apiCall) bool {
+	v := c.get("redirect")
+	return v != "" && !strings.EqualFold(v, "true")
+}
 
-// joinFail answers a join error: XML with redirect=false, else a 302 to
-// errorRedirectUrl, the meeting's logoutURL or the server's root, with
+// joinFail answers a join error: XML with redirect off, else a 302 to
+// errorRedirectUrl, else the join's own logoutURL parameter, else the
+// server's default logout URL (bigbluebutton.web.logoutURL, "default"
+// being the server's URL), the target's query kept as it is and
 // errors=[{"key":…,"message":…}] appended.
 func (c *apiCall) joinFail(e *bbb.Error) {
 	if noRedirect(c) {
@@ -130,11 +140,7 @@ func (c *apiCall) joinFail(e *bbb.Error) {
 	}
 	target := c.get("errorRedirectUrl")
 	if target == "" {
-		c.s.mu.Lock()
-		if m := c.s.meetings[c.get("meetingID")]; m != nil {
-			target = m.logoutURL
-		}
-		c.s.mu.Unlock()
+		target = c.get("logoutURL")
 	}
 	if target == "" {
 		target = "http://" + c.s.addr + "/"

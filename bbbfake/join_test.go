@@ -84,11 +84,13 @@ func TestJoinErrors(t *testing.T) {
 	}{
 		{"unknown meeting", q("meetingID", "nope", "fullName", "A", "role", "VIEWER"), "notFound", "http://" + s.Addr() + "/?errors="},
 		{"no meetingID", q("fullName", "A"), "missingParamMeetingID", "http://" + s.Addr() + "/?errors="},
-		{"no fullName", q("meetingID", "room", "role", "VIEWER"), "missingParamFullName", "https://lms/logout?a=1&errors="},
-		{"wrong password", q("meetingID", "room", "fullName", "A", "password", "zz"), "invalidPassword", "https://lms/logout?a=1&errors="},
-		{"empty password no role", q("meetingID", "room", "fullName", "A", "password", ""), "invalidPassword", "https://lms/logout?a=1&errors="},
-		{"createTime", q("meetingID", "room", "fullName", "A", "role", "moderator", "createTime", "1"), "mismatchCreateTimeParam", "https://lms/logout?a=1&errors="},
-		{"errorRedirectUrl wins", q("meetingID", "room", "fullName", "A", "password", "zz", "errorRedirectUrl", "https://gl/err"), "invalidPassword", "https://gl/err?errors="},
+		// The join's own logoutURL, not the meeting's, as bbb-web reads it.
+		{"no fullName", q("meetingID", "room", "role", "VIEWER", "logoutURL", "https://moodle/x?id=7&b=%2F"), "missingParamFullName", "https://moodle/x?id=7&b=%2F&errors="},
+		{"wrong password", q("meetingID", "room", "fullName", "A", "password", "zz", "logoutURL", "https://moodle/x"), "invalidPassword", "https://moodle/x?errors="},
+		{"empty password no role", q("meetingID", "room", "fullName", "A", "password", ""), "invalidPassword", "http://" + s.Addr() + "/?errors="},
+		{"createTime", q("meetingID", "room", "fullName", "A", "role", "moderator", "createTime", "1"), "mismatchCreateTimeParam", "http://" + s.Addr() + "/?errors="},
+		{"errorRedirectUrl wins", q("meetingID", "room", "fullName", "A", "password", "zz", "errorRedirectUrl", "https://gl/err", "logoutURL", "https://moodle/x"), "invalidPassword", "https://gl/err?errors="},
+		{"empty redirect is redirect", q("meetingID", "nope", "fullName", "A", "redirect", ""), "notFound", "http://" + s.Addr() + "/?errors="},
 		{"forcibly ended", q("meetingID", "ended", "fullName", "A", "role", "VIEWER"), "meetingForciblyEnded", "http://" + s.Addr() + "/?errors="},
 		{"full", q("meetingID", "full", "fullName", "A", "role", "VIEWER"), "maxParticipantsReached", "http://" + s.Addr() + "/?errors="},
 	} {
@@ -104,7 +106,7 @@ func TestJoinErrors(t *testing.T) {
 				t.Fatalf("errors=%q (%v)", raw.Query().Get("errors"), err)
 			}
 
-			r := call(t, s, bbb.CallJoin, tc.query+"&redirect=false")
+			r := call(t, s, bbb.CallJoin, strings.TrimSuffix(tc.query, "&redirect=")+"&redirect=false")
 			expect(t, r, bbb.Failed, tc.key)
 		})
 	}

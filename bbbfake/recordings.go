@@ -2,6 +2,7 @@ package bbbfake
 
 import (
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,11 +86,17 @@ func (s *Server) findRecording(id string) *recording {
 	return nil
 }
 
-// csv splits a comma-separated parameter, dropping empty entries.
+// csv reads a list of IDs as ParamsProcessorUtil.decodeIds does: the
+// value is URL-decoded once more, then split at ','; empty entries are
+// dropped. A value that does not decode lists nothing.
 func csv(v string) []string {
+	d, err := url.QueryUnescape(v)
+	if err != nil {
+		return nil
+	}
 	var out []string
-	for _, f := range strings.Split(v, ",") {
-		if f = strings.TrimSpace(f); f != "" {
+	for _, f := range strings.Split(d, ",") {
+		if f != "" {
 			out = append(out, f)
 		}
 	}
