@@ -356,13 +356,29 @@ func parseMultipart(body []byte, boundary string) (url.Values, map[string][]byte
 	return params, files
 }
 
-// versionXML is the API root document, BBB 3.0 form.
+// versionXML is the API root document, BBB 3.0 form. bbbVersion is empty
+// unless SetVersion revealed one (allowRevealOfBBBVersion).
 func (s *Server) versionXML() []byte {
+	s.mu.Lock()
+	api, bbbVersion := s.apiVersion, s.bbbVersion
+	s.mu.Unlock()
+	if api == "" {
+		api = "2.0"
+	}
 	d := newResponse(bbb.Success)
-	d.el("version", "2.0")
-	d.el("apiVersion", "2.0")
-	d.el("bbbVersion", "")
+	d.el("version", api)
+	d.el("apiVersion", api)
+	d.el("bbbVersion", bbbVersion)
 	d.el("graphqlWebsocketUrl", "ws://"+s.addr+"/graphql")
 	d.el("graphqlApiUrl", "http://"+s.addr+"/api/rest")
 	return d.bytes()
+}
+
+// SetVersion sets what the API root reports: the API version (version and
+// apiVersion, "2.0" by default) and the BBB release (bbbVersion, shown when
+// allowRevealOfBBBVersion is on; "" hides it).
+func (s *Server) SetVersion(apiVersion, bbbVersion string) {
+	s.mu.Lock()
+	s.apiVersion, s.bbbVersion = apiVersion, bbbVersion
+	s.mu.Unlock()
 }

@@ -47,8 +47,10 @@ type Server struct {
 	sessions   map[string]session  // html5client sessions by sessionToken
 	recordings []*recording
 	noFetchAll bool // allowFetchAllRecordings=false; see SetAllowFetchAllRecordings
-	hooks      []Hook
-	nextHook   int
+	// apiVersion and bbbVersion are what the API root reports; see SetVersion.
+	apiVersion, bbbVersion string
+	hooks                  []Hook
+	nextHook               int
 	// The bbb-webhooks side (hooks.go, hook_events.go).
 	hooksFlavour HooksFlavour
 	hooksAuth2   bool

@@ -82,6 +82,8 @@ type Gateway struct {
 	unknown *tenant.Tenant
 	limits  meetingLimits
 	relearn relearn
+	// versions is the API root's answer, learned from the servers.
+	versions versions
 }
 
 // unknownTenant is the tenant of requests naming no configured tenant.
@@ -105,7 +107,17 @@ const APIPrefix = "/bigbluebutton/api"
 // IsAPIPath reports whether the gateway answers path: the BBB API, plainly
 // or under a tenant's /t/<name> prefix.
 func IsAPIPath(path string) bool {
+	path = oneLeadingSlash(path)
 	return strings.HasPrefix(path, APIPrefix) || strings.HasPrefix(path, tenant.PathPrefix)
+}
+
+// oneLeadingSlash turns "//bigbluebutton/api/…", which clients built on a
+// base URL with a trailing slash send, into the path BBB's nginx serves.
+func oneLeadingSlash(path string) string {
+	if strings.HasPrefix(path, "//") {
+		return "/" + strings.TrimLeft(path, "/")
+	}
+	return path
 }
 
 // New returns a gateway over the pool and store.
@@ -163,7 +175,7 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 // ServeHTTP routes /bigbluebutton/api[/<call>], and
 // /t/<tenant>/bigbluebutton/api[/<call>] for a tenant named in the path.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	t, path := g.tenants.Resolve(r.Host, r.URL.Path)
+	t, path := g.tenants.Resolve(r.Host, oneLeadingSlash(r.URL.Path))
 	if t == nil {
 		// An unknown tenant is answered as a known one whose secret the
 		// client does not have: nothing tells a prober which names exist.

@@ -162,6 +162,10 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	if n, ok := store.(state.LossNotifier); ok {
 		n.OnLoss(gw.StateLost)
 	}
+	// The API root reports the lowest version among the servers.
+	vctx, stopVersions := context.WithCancel(ctx)
+	defer stopVersions()
+	go gw.WatchVersions(vctx, 5*time.Minute)
 	if r, ok := relay.(*callback.Relay); ok {
 		r.OnEnded = gw.MeetingEnded
 	}
