@@ -81,6 +81,19 @@ func (c *apiCall) create() {
 
 	s := c.s
 	s.mu.Lock()
+	internalID := ""
+	isBreakout := c.get("isBreakout") == "true"
+	if isBreakout {
+		// meetingID is the breakout's internal ID; bbb-web derives the
+		// external one from the parent (breakouts.go).
+		if e := s.breakoutParent(c.get("parentMeetingID")); e != nil {
+			s.mu.Unlock()
+			c.fail(e)
+			return
+		}
+		internalID = id
+		id = breakoutIDs(c.get("parentMeetingID"), internalID, atoi(c.get("sequence")))
+	}
 	if m := s.meetings[id]; m != nil {
 		dup := m.sameCreate(c.get("attendeePW"), c.get("moderatorPW"), name)
 		var out []byte
@@ -106,10 +119,13 @@ func (c *apiCall) create() {
 		vb = s.freeVoiceBridge()
 	}
 	now := time.Now().UnixMilli()
-	sum := sha1.Sum([]byte(id))
+	if internalID == "" {
+		sum := sha1.Sum([]byte(id))
+		internalID = hex.EncodeToString(sum[:]) + "-" + strconv.FormatInt(now, 10)
+	}
 	m := &meeting{
 		id:              id,
-		internalID:      hex.EncodeToString(sum[:]) + "-" + strconv.FormatInt(now, 10),
+		internalID:      internalID,
 		name:            name,
 		attendeePW:      c.get("attendeePW"),
 		moderatorPW:     c.get("moderatorPW"),
@@ -121,7 +137,7 @@ func (c *apiCall) create() {
 		record:          c.get("record") == "true",
 		logoutURL:       c.get("logoutURL"),
 		meetingEndedURL: c.get("meetingEndedURL"),
-		isBreakout:      c.get("isBreakout") == "true",
+		isBreakout:      isBreakout,
 		freeJoin:        c.get("freeJoin") == "true",
 		sequence:        atoi(c.get("sequence")),
 		metadata:        metadataOf(c.params),

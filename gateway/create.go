@@ -49,6 +49,9 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		c.fail(w, e)
 		return
 	}
+	if g.breakoutCreate(w, c) {
+		return
+	}
 	tag, required := pool.ParseTag(c.param("meta_server-tag"))
 	req := pool.Request{MeetingID: c.bbbID, Tag: tag, Required: required, Allowed: t.Tags}
 	if v := c.param(sizeHintParam); v != "" {

@@ -61,9 +61,39 @@ func eachItem(answers []answer, spec *bbb.ListSpec, each func(*pool.Server, bbb.
 // getMeetings asks every available server and splices their <meeting>
 // elements together untouched. A server that fails or is late is left out;
 // with none at all the answer is BBB's noMeetings form.
+//
+// A breakout room is listed to its parent's tenant (breakouts.go): the
+// parent is found by internal ID in the same server's answer.
 func (g *Gateway) getMeetings(w http.ResponseWriter, c *call) {
-	g.spliceList(w, c, "meetings", "meeting", "noMeetings", "no meetings were found on this server")
+	type listed struct {
+		server *pool.Server
+		it     bbb.Item
+	}
+	var all []listed
+	parents := map[string]string{} // server "\x00" internalMeetingID → meetingID
+	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery), meetingsSpec, func(s *pool.Server, it bbb.Item) {
+		all = append(all, listed{s, it})
+		if it.Fields[2] != "true" {
+			parents[s.ID+"\x00"+it.Fields[1]] = it.Fields[0]
+		}
+	})
+	var items [][]byte
+	for _, l := range all {
+		f := l.it.Fields
+		id, known := g.owningID(l.server.ID, f[0], f[2] == "true", f[3], parents)
+		if !known && g.tenants.MultiTenant() {
+			continue // a breakout whose parent is unknown is no one's
+		}
+		if raw, ok := g.ownItem(c, l.it.Raw, id); ok {
+			items = append(items, raw)
+		}
+	}
+	c.result = bbb.Success
+	bbb.WriteXML(w, g.restore(bbb.ListXML("meetings", items, "noMeetings", "no meetings were found on this server", nil)))
 }
+
+// meetingsSpec reads what getMeetings needs to know whose a meeting is.
+var meetingsSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string{"meetingID", "internalMeetingID", "isBreakout", "parentMeetingID"}}
 
 // hooksList merges hooks/list from every server.
 func (g *Gateway) hooksList(w http.ResponseWriter, c *call) {

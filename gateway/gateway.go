@@ -77,6 +77,8 @@ type Gateway struct {
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
 	creates   creates
+	// breakouts knows where breakout rooms run and whose parent they have.
+	breakouts breakouts
 	// unknown stands in for a tenant name that does not exist: its secret
 	// is random, so it is answered exactly as a wrong secret would be.
 	unknown *tenant.Tenant

@@ -34,7 +34,7 @@ func (g *Gateway) owner(c *call) *pool.Server {
 	}
 	id, ok := g.store.Lookup(c.tenant.Name, c.meetingID)
 	if !ok {
-		return nil
+		return g.breakoutOwner(c)
 	}
 	s := g.pool.Get(id)
 	if s == nil || !s.Routable() {

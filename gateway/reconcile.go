@@ -27,7 +27,9 @@ import (
 // about their meetings.
 func (g *Gateway) Reconcile(round pool.Round) {
 	where := map[string][]string{} // BBB meetingID → servers running it, of those that answered
+	g.breakouts.prune(func(id string) bool { return g.pool.Get(id) != nil })
 	for sid, ms := range round.Meetings {
+		g.breakouts.observe(sid, ms)
 		for _, m := range ms {
 			if !m.Breakout { // BBB makes breakouts itself; they never come through here
 				where[m.MeetingID] = append(where[m.MeetingID], sid)

@@ -24,6 +24,10 @@ type MeetingLoad struct {
 	// with record=true: for usage accounting.
 	Name      string
 	Recording bool
+	// InternalID is BBB's internalMeetingID; ParentID, for a breakout room,
+	// the internal ID of its parent meeting. A breakout's external ID is a
+	// hash BBB makes, with no trace of a tenant: its owner is its parent's.
+	InternalID, ParentID string
 }
 
 // LoadModel turns what a server runs into one number, its load, so that

@@ -20,7 +20,7 @@ var (
 // pollSpec reads what the load model needs of each <meeting>.
 var pollSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string{
 	"meetingID", "participantCount", "voiceParticipantCount", "videoCount", "createTime", "isBreakout",
-	"metadata/bbb-meeting-size-hint", "meetingName", "recording",
+	"metadata/bbb-meeting-size-hint", "meetingName", "recording", "internalMeetingID", "parentMeetingID",
 }}
 
 // Check makes one signed getMeetings call to s and classifies the outcome:
@@ -62,6 +62,10 @@ func Check(ctx context.Context, s *Server) ([]MeetingLoad, error) {
 			Expected:     int(bbb.Int(f[6])),
 			Name:         f[7],
 			Recording:    f[8] == "true",
+			InternalID:   f[9],
+		}
+		if ms[i].Breakout {
+			ms[i].ParentID = f[10]
 		}
 	}
 	return ms, nil

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/pool"
+)
+
+// Breakout rooms belong to their parent's tenant. BBB makes them itself, on
+// the parent's server, with an external ID that is a hash of the parent's
+// internal ID (bbbfake/breakouts.go has the rule): the ID carries no tenant
+// prefix, so reading it as one would credit every tenant's breakouts to
+// the default tenant. Ownership is derived from parentMeetingID instead,
+// and a breakout whose parent is unknown belongs to no one.
+
+// breakouts is what the polls last saw of each server's breakout rooms and
+// of the meetings that can be their parents.
+type breakouts struct {
+	mu      sync.RWMutex
+	servers map[string]serverRooms // by server ID
+}
+
+// serverRooms is one server's part: parents by internal meeting ID (their
+// BBB meeting ID), and breakout rooms by external ID (their parent's
+// internal ID).
+type serverRooms struct {
+	parents map[string]string
+	rooms   map[string]string
+}
+
+// observe replaces what is known of server's rooms with a poll's meetings.
+func (b *breakouts) observe(server string, ms []pool.MeetingLoad) {
+	sr := serverRooms{parents: map[string]string{}, rooms: map[string]string{}}
+	for _, m := range ms {
+		if m.Breakout {
+			sr.rooms[m.MeetingID] = m.ParentID
+		} else if m.InternalID != "" {
+			sr.parents[m.InternalID] = m.MeetingID
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.servers == nil {
+		b.servers = map[string]serverRooms{}
+	}
+	b.servers[server] = sr
+}
+
+// prune drops the servers that left the pool, so the index is bounded by
+// the pool.
+func (b *breakouts) prune(inPool func(id string) bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id := range b.servers {
+		if !inPool(id) {
+			delete(b.servers, id)
+		}
+	}
+}
+
+// room finds the breakout room id: its server and its parent's BBB meeting
+// ID, if the parent is known.
+func (b *breakouts) room(id string) (server, parentBBBID string, ok bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for sid, sr := range b.servers {
+		if p, found := sr.rooms[id]; found {
+			parent, known := sr.parents[p]
+			return sid, parent, known
+		}
+	}
+	return "", "", false
+}
+
+// parent finds a meeting by its internal ID: its server and BBB meeting ID.
+func (b *breakouts) parent(internalID string) (server, bbbID string, ok bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for sid, sr := range b.servers {
+		if id, found := sr.parents[internalID]; found {
+			return sid, id, true
+		}
+	}
+	return "", "", false
+}
+
+// owningID is the BBB meeting ID whose tenant owns a listed meeting: its
+// own, or for a breakout room its parent's. parents maps server "\x00"
+// internal ID, of the same fan-out's answers, to meeting IDs (the freshest
+// source);
+// the poll index is asked when the parent is not in it. ok is false for a
+// breakout whose parent is unknown.
+func (g *Gateway) owningID(server, bbbID string, breakout bool, parentInternal string, parents map[string]string) (string, bool) {
+	if !breakout {
+		return bbbID, true
+	}
+	if id, ok := parents[server+"\x00"+parentInternal]; ok {
+		return id, true
+	}
+	if sid, id, ok := g.breakouts.parent(parentInternal); ok && sid == server {
+		return id, true
+	}
+	return "", false
+}
+
+// breakoutOwner routes a meeting call whose meeting ID has no placement:
+// when it names a breakout room whose parent is the caller's, the call goes
+// to the room's server, under the room's own (unscoped) ID. It reports
+// whether it did.
+func (g *Gateway) breakoutOwner(c *call) *pool.Server {
+	sid, parent, ok := g.breakouts.room(c.meetingID)
+	if !ok {
+		return nil
+	}
+	if owner, _ := g.tenants.OwnerOf(parent); owner != c.tenant {
+		return nil
+	}
+	s := g.pool.Get(sid)
+	if s == nil || !s.Routable() {
+		return nil
+	}
+	c.bbbID = c.meetingID
+	c.params.Set("meetingID", c.meetingID)
+	c.server = s.ID
+	return s
+}
+
+// breakoutCreate sends a create of a breakout room (isBreakout=true) to its
+// parent's server. BBB takes such a create's meetingID as the room's
+// internal ID and parentMeetingID as the parent's internal ID; the parent
+// must be one of the caller's running meetings. It answers and returns
+// true when the create was a breakout's.
+func (g *Gateway) breakoutCreate(w http.ResponseWriter, c *call) bool {
+	if c.param("isBreakout") != "true" {
+		return false
+	}
+	parentInternal := c.param("parentMeetingID")
+	if parentInternal == "" {
+		return false // BBB's own parentMeetingIdMissing, from any server
+	}
+	sid, parent, ok := g.breakouts.parent(parentInternal)
+	if ok {
+		if owner, _ := g.tenants.OwnerOf(parent); owner != c.tenant {
+			ok = false
+		}
+	}
+	s := g.pool.Get(sid)
+	if !ok || s == nil || !s.Routable() {
+		c.fail(w, errParentNotFound)
+		return true
+	}
+	// The ID BBB will read is the room's internal ID, not a tenant's.
+	c.bbbID = c.meetingID
+	c.params.Set("meetingID", c.meetingID)
+	c.server = s.ID
+	g.proxy(w, c, s)
+	return true
+}
+
+// errParentNotFound is BBB's answer to a breakout whose parent does not
+// run (BBB 3.0's key; unknown and another tenant's parents alike).
+var errParentNotFound = &bbb.Error{Key: "parentMeetingDoesNotExist", Message: "No parent meeting exists for the breakout room"}

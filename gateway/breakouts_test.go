@@ -1,0 +1,116 @@
+package gateway_test
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tinyscale/tinyscale/bbb"
+)
+
+// TestBreakoutsBelongToTheirParentsTenant: BBB makes breakout rooms on the
+// parent's server with hashed IDs that carry no tenant prefix. They are
+// listed to, and reached by, the parent's tenant only; the default tenant
+// and other tenants see nothing of them.
+func TestBreakoutsBelongToTheirParentsTenant(t *testing.T) {
+	c := tenantCluster(t, 2, uniA, schoolB)
+	a := client{c: c, secret: "uni-a-secret-1", host: "bbb.uni-a.example"}
+	b := client{c: c, secret: "school-b-secret", prefix: "/t/school-b"}
+	d := client{c: c, secret: testSecret}
+	r := a.call("create", url.Values{"meetingID": {"course-7"}, "name": {"Course 7"}})
+	wantKey(t, r, bbb.Success, "")
+	parentInternal := r.Get("internalMeetingID")
+	wantKey(t, d.call("create", url.Values{"meetingID": {"lobby"}, "name": {"Lobby"}}), bbb.Success, "")
+	home := c.holder("uni-a~course-7")
+	rooms := home.CreateBreakouts("uni-a~course-7", 2)
+	if len(rooms) != 2 {
+		t.Fatal("the fake made no breakouts")
+	}
+
+	// Listing needs no poll: the parent is in the same server's answer.
+	lists := func(cl client) []string {
+		t.Helper()
+		ids := meetingIDs(cl.call("getMeetings", nil))
+		slices.Sort(ids)
+		return ids
+	}
+	wantA := append([]string{"course-7"}, rooms...)
+	slices.Sort(wantA)
+	if got := lists(a); !slices.Equal(got, wantA) {
+		t.Errorf("uni-a lists %v, want its meeting and its two breakouts %v", got, wantA)
+	}
+	if got := lists(d); !slices.Equal(got, []string{"lobby"}) {
+		t.Errorf("the default tenant lists %v, want only its lobby", got)
+	}
+	if got := lists(b); len(got) != 0 {
+		t.Errorf("school-b lists %v, want nothing", got)
+	}
+
+	// Meeting calls by a breakout's ID go to the parent's server, for the
+	// parent's tenant only (after a poll has seen the rooms).
+	c.poll()
+	room := rooms[0]
+	home.AddUsers(room, 2, true, false) // BBB says running once someone is in
+	for _, cl := range []client{d, b} {
+		wantKey(t, cl.call("getMeetingInfo", url.Values{"meetingID": {room}}), bbb.Failed, "notFound")
+		if r := cl.call("isMeetingRunning", url.Values{"meetingID": {room}}); r.Get("running") != "false" {
+			t.Errorf("%s: isMeetingRunning of another tenant's breakout says %q", cl.secret, r.Get("running"))
+		}
+		wantKey(t, cl.call("end", url.Values{"meetingID": {room}}), bbb.Failed, "notFound")
+	}
+	if !home.HasMeeting(room) {
+		t.Fatal("another tenant ended uni-a's breakout room")
+	}
+	r = a.call("getMeetingInfo", url.Values{"meetingID": {room}})
+	wantKey(t, r, bbb.Success, "")
+	if r.Get("isBreakout") != "true" || r.Get("meetingID") != room || r.Get("parentMeetingID") != parentInternal {
+		t.Errorf("uni-a's getMeetingInfo of its breakout: isBreakout %q meetingID %q parent %q", r.Get("isBreakout"), r.Get("meetingID"), r.Get("parentMeetingID"))
+	}
+	if r := a.call("isMeetingRunning", url.Values{"meetingID": {room}}); r.Get("running") != "true" {
+		t.Errorf("uni-a's breakout is not running: %q", r.Get("running"))
+	}
+	wantKey(t, a.call("end", url.Values{"meetingID": {room}}), bbb.Success, "sentEndMeetingRequest")
+	if home.HasMeeting(room) {
+		t.Error("end of uni-a's breakout did not reach its server")
+	}
+}
+
+// TestBreakoutCreateGoesToTheParent: a client-driven create of a breakout
+// room (isBreakout=true, parentMeetingID = the parent's internal ID) goes to
+// the parent's server, and only for the parent's tenant.
+func TestBreakoutCreateGoesToTheParent(t *testing.T) {
+	c := tenantCluster(t, 3, uniA)
+	a := client{c: c, secret: "uni-a-secret-1", host: "bbb.uni-a.example"}
+	d := client{c: c, secret: testSecret}
+	r := a.call("create", url.Values{"meetingID": {"course-7"}, "name": {"Course 7"}})
+	wantKey(t, r, bbb.Success, "")
+	parentInternal := r.Get("internalMeetingID")
+	home := c.holder("uni-a~course-7")
+	c.poll()
+	breakout := func(seq string) url.Values {
+		return url.Values{"meetingID": {"room" + seq + "-1700000000000"}, "name": {"Room " + seq}, "isBreakout": {"true"},
+			"parentMeetingID": {parentInternal}, "sequence": {seq}}
+	}
+	// The default tenant cannot hang a room on uni-a's meeting.
+	wantKey(t, d.call("create", breakout("1")), bbb.Failed, "parentMeetingDoesNotExist")
+	for _, f := range c.fakes {
+		if n := len(f.Meetings()); f == home && n != 1 || f != home && n != 0 {
+			t.Fatalf("the refused breakout create left %d meetings on %s", n, f.Addr())
+		}
+	}
+	for _, seq := range []string{"1", "2", "3"} {
+		r := a.call("create", breakout(seq))
+		wantKey(t, r, bbb.Success, "")
+		if strings.Contains(r.Get("meetingID"), "uni-a~") || r.Get("parentMeetingID") != parentInternal {
+			t.Errorf("breakout create answered meetingID %q parent %q", r.Get("meetingID"), r.Get("parentMeetingID"))
+		}
+	}
+	if n := len(home.Meetings()); n != 4 {
+		t.Errorf("the parent's server runs %d meetings, want the parent and 3 breakouts", n)
+	}
+	// An unknown parent is BBB's answer too.
+	v := breakout("4")
+	v.Set("parentMeetingID", "0123456789abcdef0123456789abcdef01234567-1700000000000")
+	wantKey(t, a.call("create", v), bbb.Failed, "parentMeetingDoesNotExist")
+}
