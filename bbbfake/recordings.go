@@ -23,6 +23,11 @@ type Recording struct {
 	// Metadata keys are as getRecordings shows them (lower case).
 	Metadata   map[string]string
 	IsBreakout bool
+	// ParentID is, for a breakout room's recording, the internal meeting
+	// ID of its parent (the parent's recordID); Sequence is the room's
+	// number. getRecordings shows them in <breakout>.
+	ParentID string
+	Sequence int
 }
 
 // recording is a stored recording and its text tracks. Guarded by Server.mu.
@@ -237,6 +242,13 @@ func (s *Server) recordingXML(r *recording) []byte {
 	d.int("startTime", r.StartTime)
 	d.int("endTime", r.EndTime)
 	d.count("participants", r.Participants)
+	if r.IsBreakout {
+		d.open("breakout")
+		d.el("parentId", r.ParentID)
+		d.int("sequence", int64(r.Sequence))
+		d.bool("freeJoin", false)
+		d.close("breakout")
+	}
 	d.open("metadata")
 	d.fields(r.shownMetadata())
 	d.close("metadata")

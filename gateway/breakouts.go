@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"sync"
 
@@ -20,6 +21,10 @@ import (
 type breakouts struct {
 	mu      sync.RWMutex
 	servers map[string]serverRooms // by server ID
+	// past remembers parents by internal ID after their meeting ended, in
+	// order of arrival, for their breakouts' recordings.
+	past  map[string]string
+	order []string
 }
 
 // serverRooms is one server's part: parents by internal meeting ID (their
@@ -46,6 +51,9 @@ func (b *breakouts) observe(server string, ms []pool.MeetingLoad) {
 		b.servers = map[string]serverRooms{}
 	}
 	b.servers[server] = sr
+	for internal, id := range sr.parents {
+		b.remember(internal, id)
+	}
 }
 
 // prune drops the servers that left the pool, so the index is bounded by
@@ -162,3 +170,81 @@ func (g *Gateway) breakoutCreate(w http.ResponseWriter, c *call) bool {
 // errParentNotFound is BBB's answer to a breakout whose parent does not
 // run (BBB 3.0's key; unknown and another tenant's parents alike).
 var errParentNotFound = &bbb.Error{Key: "parentMeetingDoesNotExist", Message: "No parent meeting exists for the breakout room"}
+
+// maxRememberedParents bounds the parents remembered after they ended
+// (about 150 B each): their breakout rooms' recordings are listed long
+// after the meetings ended.
+const maxRememberedParents = 100_000
+
+// remember keeps a parent's BBB meeting ID by its internal ID beyond its
+// meeting's end, oldest forgotten first. Guarded by b.mu.
+func (b *breakouts) remember(internalID, bbbID string) {
+	if b.past == nil {
+		b.past = map[string]string{}
+	}
+	if _, ok := b.past[internalID]; ok {
+		return
+	}
+	if len(b.order) >= maxRememberedParents {
+		delete(b.past, b.order[0])
+		b.order = b.order[1:]
+	}
+	b.past[internalID] = bbbID
+	b.order = append(b.order, internalID)
+}
+
+// pastParent finds a parent by internal ID among the running and the
+// remembered ones.
+func (b *breakouts) pastParent(internalID string) (string, bool) {
+	if _, id, ok := b.parent(internalID); ok {
+		return id, true
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	id, ok := b.past[internalID]
+	return id, ok
+}
+
+// recordingSpec reads what tells whose a listed recording is.
+var recordingSpec = &bbb.ListSpec{List: "recordings", Item: "recording",
+	Fields: []string{"recordID", "meetingID", "isBreakout", "breakout/parentId", "startTime"}}
+
+// recordingOwnerID is the BBB meeting ID whose tenant owns a recording
+// listed by s: its meetingID, or for a breakout room's recording its
+// parent's, found by the parent's internal ID (which is the parent
+// recording's recordID): among the meetings the polls saw, else by asking
+// s for the parent's recording. "" when no parent is found: the
+// recording is no one's.
+func (g *Gateway) recordingOwnerID(ctx context.Context, c *call, s *pool.Server, it bbb.Item) string {
+	meetingID, breakout, parentID := it.Fields[1], it.Fields[2] == "true", it.Fields[3]
+	if !breakout || !g.tenants.MultiTenant() {
+		return meetingID
+	}
+	if parentID == "" {
+		return ""
+	}
+	if id, ok := g.breakouts.pastParent(parentID); ok {
+		return id
+	}
+	cctx, cancel := context.WithTimeout(ctx, g.cfg.FanoutTimeout)
+	defer cancel()
+	q := bbb.Params{{Name: "recordID", Value: parentID}, {Name: "state", Value: "any"}}.Encode()
+	probe := &call{name: bbb.CallGetRecordings, r: c.r, tenant: c.tenant}
+	res, err := g.do(cctx, s, probe, q)
+	if err != nil || res.Status != http.StatusOK {
+		return ""
+	}
+	reply, err := bbb.ParseReply(res.Body, recordingSpec)
+	if err != nil || !reply.OK() {
+		return ""
+	}
+	for _, p := range reply.Items {
+		if p.Fields[0] == parentID && p.Fields[2] != "true" {
+			g.breakouts.mu.Lock()
+			g.breakouts.remember(parentID, p.Fields[1])
+			g.breakouts.mu.Unlock()
+			return p.Fields[1]
+		}
+	}
+	return ""
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/gateway"
 )
 
 // TestBreakoutsBelongToTheirParentsTenant: BBB makes breakout rooms on the
@@ -113,4 +114,57 @@ func TestBreakoutCreateGoesToTheParent(t *testing.T) {
 	v := breakout("4")
 	v.Set("parentMeetingID", "0123456789abcdef0123456789abcdef01234567-1700000000000")
 	wantKey(t, a.call("create", v), bbb.Failed, "parentMeetingDoesNotExist")
+}
+
+// TestBreakoutRecordingsBelongToTheirParentsTenant: a breakout room's
+// recording carries the room's hashed meeting ID; it is the parent's
+// tenant's, found through <breakout><parentId> (the parent's recordID),
+// also after the meetings ended and tinyscale restarted (a new gateway
+// knows no rooms), and no one's when the parent is unknown.
+func TestBreakoutRecordingsBelongToTheirParentsTenant(t *testing.T) {
+	c := tenantCluster(t, 2, uniA, schoolB)
+	a := client{c: c, secret: "uni-a-secret-1", host: "bbb.uni-a.example"}
+	b := client{c: c, secret: "school-b-secret", prefix: "/t/school-b"}
+	d := client{c: c, secret: testSecret}
+	wantKey(t, a.call("create", url.Values{"meetingID": {"course-7"}, "name": {"Course 7"}, "record": {"true"}}), bbb.Success, "")
+	home := c.holder("uni-a~course-7")
+	rooms := home.CreateBreakouts("uni-a~course-7", 1)
+	parent, _ := home.Meeting("uni-a~course-7")
+	room, _ := home.Meeting(rooms[0])
+	home.AddRecording(recordingOf(parent))
+	rec := recordingOf(room)
+	rec.IsBreakout, rec.ParentID, rec.Sequence = true, parent.InternalID, 1
+	home.AddRecording(rec)
+	// A room whose parent nobody knows (its recording was deleted).
+	orphan := rec
+	orphan.RecordID, orphan.MeetingID, orphan.ParentID = "feed"+rec.RecordID[4:], "0"+rec.MeetingID[1:], "0123456789abcdef0123456789abcdef01234567-1700000000000"
+	home.AddRecording(orphan)
+	home.EndMeeting(rooms[0])
+	home.EndMeeting("uni-a~course-7")
+	c.reconfigure(func(*gateway.Config) {}) // a restarted tinyscale: no rooms known
+
+	check := func(cl client, wantMine bool) {
+		t.Helper()
+		ids, _ := recordIDs(t, mustBody(cl.get("getRecordings", url.Values{"recordID": {rec.RecordID}})))
+		if got := len(ids) == 1; got != wantMine {
+			t.Errorf("%s getRecordings of the breakout's recording: %v, want listed %v", cl.secret, ids, wantMine)
+		}
+		all, _ := recordIDs(t, mustBody(cl.get("getRecordings", nil)))
+		if slices.Contains(all, orphan.RecordID) {
+			t.Errorf("%s lists the recording of a breakout without a known parent", cl.secret)
+		}
+		if got := slices.Contains(all, rec.RecordID); got != wantMine {
+			t.Errorf("%s lists %v, breakout recording listed %v, want %v", cl.secret, all, got, wantMine)
+		}
+	}
+	check(d, false)
+	check(b, false)
+	check(a, true)
+	wantKey(t, d.call("deleteRecordings", url.Values{"recordID": {rec.RecordID}}), bbb.Failed, "notFound")
+	wantKey(t, b.call("publishRecordings", url.Values{"recordID": {rec.RecordID}, "publish": {"false"}}), bbb.Failed, "notFound")
+	r := a.call("publishRecordings", url.Values{"recordID": {rec.RecordID}, "publish": {"false"}})
+	wantKey(t, r, bbb.Success, "")
+	if r.Get("published") != "false" {
+		t.Errorf("published %q", r.Get("published"))
+	}
 }

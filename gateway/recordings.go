@@ -104,7 +104,7 @@ func (g *Gateway) liveRecordings(c *call, pg page, skip func(recordID string) bo
 		return nil, 0 // every meetingID asked for is another tenant's: nothing to find
 	}
 	query := p.Encode()
-	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "startTime", "meetingID"}}
+	spec := recordingSpec
 	var mu sync.Mutex
 	var recs []liveRecording
 	total := 0
@@ -116,10 +116,14 @@ func (g *Gateway) liveRecordings(c *call, pg page, skip func(recordID string) bo
 		if skip != nil && skip(id) {
 			return false
 		}
-		raw, ok := g.ownItem(c, it.Raw, it.Fields[2])
+		owner := g.recordingOwnerID(c.r.Context(), c, s, it)
+		if owner == "" {
+			return false // a breakout's recording whose parent is unknown is no one's
+		}
+		raw, ok := g.ownItem(c, it.Raw, owner)
 		if ok {
 			mu.Lock()
-			recs = append(recs, liveRecording{id, raw, bbb.Int(it.Fields[1])})
+			recs = append(recs, liveRecording{id, raw, bbb.Int(it.Fields[4])})
 			mu.Unlock()
 		}
 		return ok
@@ -346,11 +350,11 @@ func (g *Gateway) scopeMeetingList(c *call, p *bbb.Params) (any bool) {
 func (g *Gateway) ownRecordings(c *call, ids []string) []string {
 	q := bbb.Params{{Name: "recordID", Value: bbb.EncodeIDList(ids)}, {Name: "state", Value: "any"}}.Encode()
 	probe := &call{name: bbb.CallGetRecordings, r: c.r, tenant: c.tenant}
-	spec := &bbb.ListSpec{List: "recordings", Item: "recording", Fields: []string{"recordID", "meetingID"}}
 	mine := map[string]bool{}
-	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), probe, func(*pool.Server) string { return q }), spec, func(s *pool.Server, it bbb.Item) {
+	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), probe, func(*pool.Server) string { return q }), recordingSpec, func(s *pool.Server, it bbb.Item) {
 		g.store.SetRecordingOwner(it.Fields[0], s.ID)
-		if owner, _ := g.tenants.OwnerOf(it.Fields[1]); owner == c.tenant {
+		id := g.recordingOwnerID(c.r.Context(), c, s, it)
+		if owner, _ := g.tenants.OwnerOf(id); id != "" && owner == c.tenant {
 			mine[it.Fields[0]] = true
 		}
 	})
