@@ -30,6 +30,9 @@ const (
 	// ModeHangAfter carries the call out and then never answers, as a BBB
 	// whose create went through but whose answer is stuck.
 	ModeHangAfter
+	// ModeFailed answers BBB's FAILED with an empty messageKey without
+	// carrying the call out, as bbb-web does when its own service fails.
+	ModeFailed
 )
 
 // String names the mode.
@@ -49,9 +52,15 @@ func (m Mode) String() string {
 		return "reset-after"
 	case ModeHangAfter:
 		return "hang-after"
+	case ModeFailed:
+		return "failed"
 	}
 	return "unknown"
 }
+
+// failedBody is what ModeFailed answers: bbb-web's answer when a call
+// throws inside the server, a FAILED without a messageKey of its own.
+const failedBody = "<response><returncode>FAILED</returncode><messageKey></messageKey><message>An unexpected error occurred.</message></response>"
 
 // GarbageBody is what ModeGarbage answers.
 const GarbageBody = "<response><returncode>SUC"
@@ -96,6 +105,10 @@ func (s *Server) misbehave(w http.ResponseWriter, r *http.Request, call string) 
 		return false
 	case ModeReset:
 		reset(w)
+		return false
+	case ModeFailed:
+		w.Header().Set("Content-Type", "text/xml;charset=utf-8")
+		w.Write([]byte(failedBody))
 		return false
 	}
 	return true
