@@ -78,9 +78,9 @@ func TestUncertainCreateKeepsItsServer(t *testing.T) {
 // answering) keeps the placement.
 func TestCreateMovesOnlyWhenCertain(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(f *bbbfake.Server)
-		moved bool
+		moved  bool
 	}{
 		{"connection refused", func(f *bbbfake.Server) { f.Close() }, true},
 		{"HTML 500, then notFound", func(f *bbbfake.Server) { f.SetCallMode(bbb.CallCreate, bbbfake.ModeHTTPError) }, true},
