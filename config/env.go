@@ -25,6 +25,7 @@ type Env struct {
 	FanoutTimeout  time.Duration // TINYSCALE_FANOUT_TIMEOUT
 	PollInterval   time.Duration // TINYSCALE_POLL_INTERVAL
 	CreateTimeout  time.Duration // TINYSCALE_CREATE_TIMEOUT: a create's wait for its server
+	StateTimeout   time.Duration // TINYSCALE_STATE_TIMEOUT: one write to the state store
 	HeaderTimeout  time.Duration // TINYSCALE_HEADER_TIMEOUT: a client's request headers, and an idle keep-alive
 	MaxBody        int64         // TINYSCALE_MAX_BODY
 	BackendMemory  int64         // TINYSCALE_BACKEND_MEMORY: all backend answers read at once, together
@@ -137,6 +138,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 		{"TINYSCALE_FANOUT_TIMEOUT", &e.FanoutTimeout, DefaultFanoutTimeout},
 		{"TINYSCALE_POLL_INTERVAL", &e.PollInterval, DefaultPollInterval},
 		{"TINYSCALE_CREATE_TIMEOUT", &e.CreateTimeout, DefaultCreateTimeout},
+		{"TINYSCALE_STATE_TIMEOUT", &e.StateTimeout, 3 * time.Second},
 		{"TINYSCALE_MEETING_RAMP", &e.MeetingRamp, DefaultMeetingRamp},
 		{"TINYSCALE_HEADER_TIMEOUT", &e.HeaderTimeout, 10 * time.Second},
 		{"TINYSCALE_CHECKSUM_WINDOW", &e.ChecksumWindow, time.Minute},

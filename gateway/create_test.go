@@ -11,6 +11,7 @@ import (
 	"github.com/tinyscale/tinyscale/bbbfake"
 	"github.com/tinyscale/tinyscale/gateway"
 	"github.com/tinyscale/tinyscale/pool"
+	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
@@ -239,5 +240,78 @@ func TestMaxMeetingsUnderConcurrency(t *testing.T) {
 	t.Logf("40 creates with a limit of 5: %d succeeded, %d run", ok, running)
 	if ok != 5 || running != 5 {
 		t.Errorf("%d creates succeeded and %d meetings run, want 5 and 5", ok, running)
+	}
+}
+
+// stallingStore is a state store on a stalled disk: every write waits
+// until the test lets it go.
+type stallingStore struct {
+	state.Store
+	stall chan struct{}
+}
+
+func (s *stallingStore) Claim(m state.Meeting, prev string) (string, error) {
+	<-s.stall
+	return s.Store.Claim(m, prev)
+}
+
+// TestStalledStoreDoesNotHangCreates: with the store's writes stalled, a
+// create answers a clear internalError after the state timeout, and
+// creates work again once the store does.
+func TestStalledStoreDoesNotHangCreates(t *testing.T) {
+	c := newCluster(t, 1)
+	st := &stallingStore{Store: c.store, stall: make(chan struct{})}
+	c.gw = gateway.New(gateway.Config{Secrets: []string{testSecret}, RequestTimeout: 2 * time.Second, StateTimeout: 200 * time.Millisecond}, c.pool, st)
+	start := time.Now()
+	r := c.call("create", url.Values{"meetingID": {"stalled"}, "name": {"Meeting"}})
+	took := time.Since(start)
+	wantKey(t, r, "FAILED", "internalError")
+	if took > time.Second {
+		t.Errorf("create on a stalled store answered after %v", took)
+	}
+	if c.fakes[0].HasMeeting("stalled") {
+		t.Error("meeting created although its placement could not be stored")
+	}
+	close(st.stall)
+	if r := c.call("create", url.Values{"meetingID": {"later"}, "name": {"Meeting"}}); !r.OK() {
+		t.Errorf("create once the store is back: %s %s", r.MessageKey, r.Message)
+	}
+}
+
+// TestCreatesWaitForTheServersAfterStateLoss: after the store lost
+// placements, a create of a meeting it no longer knows waits for the next
+// poll round, which adopts the meeting where it runs; without that round
+// it would be placed anew, on another server.
+func TestCreatesWaitForTheServersAfterStateLoss(t *testing.T) {
+	c := newCluster(t, 2)
+	a, b := c.fakes[0], c.fakes[1]
+	back := c.onlyOn(a)
+	c.create("lost")
+	back()
+	c.poll()
+	// The store loses the placement; a fresh placement would pick b.
+	c.store.Release("default", "lost", a.Addr())
+	c.pool.Get(a.Addr()).Apply(pool.Reservation{ServerID: a.Addr(), MeetingID: "load", Expected: 100, At: time.Now()})
+	polled := make(chan struct{})
+	c.reconfigure(func(cfg *gateway.Config) {
+		cfg.Repoll = func() {
+			go func() {
+				time.Sleep(100 * time.Millisecond) // the create is waiting by now
+				c.poll()
+				close(polled)
+			}()
+		}
+	})
+	c.gw.StateLost()
+	r := c.call("create", url.Values{"meetingID": {"lost"}, "name": {"Room lost"}})
+	<-polled
+	if !r.OK() {
+		t.Fatalf("create after the loss: %s %s", r.MessageKey, r.Message)
+	}
+	if b.HasMeeting("lost") {
+		t.Fatal("the meeting was placed anew on another server: it runs twice")
+	}
+	if sid, _ := c.store.Lookup("default", "lost"); sid != a.Addr() {
+		t.Errorf("placement after relearning: %q, want %s", sid, a.Addr())
 	}
 }

@@ -35,6 +35,9 @@ type Config struct {
 	// Repoll, when set, asks the poller for a round now: after the state
 	// store lost placements, creates wait for one.
 	Repoll func()
+	// StateTimeout bounds every write to the state store (default 3 s): a
+	// stalled disk costs a create that long and a clear error.
+	StateTimeout time.Duration
 	// MaxSizeHint caps meta_bbb-meeting-size-hint (DefaultMaxSizeHint).
 	MaxSizeHint int
 	// FanoutTimeout bounds each backend's part of a fan-out call
@@ -133,6 +136,9 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	if cfg.CreateTimeout == 0 {
 		cfg.CreateTimeout = min(5*time.Second, cfg.RequestTimeout)
 	}
+	if cfg.StateTimeout == 0 {
+		cfg.StateTimeout = 3 * time.Second
+	}
 	if cfg.MaxSizeHint <= 0 {
 		cfg.MaxSizeHint = DefaultMaxSizeHint
 	}
@@ -148,7 +154,7 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 	if cfg.Tenants == nil {
 		cfg.Tenants, _ = tenant.NewRegistry(tenant.Tenant{Secrets: cfg.Secrets}, nil)
 	}
-	g := &Gateway{cfg: cfg, pool: p, store: s, log: cfg.Logger, obs: cfg.Observer, tenants: cfg.Tenants, unknown: unknownTenant()}
+	g := &Gateway{cfg: cfg, pool: p, store: newDeadlineStore(s, cfg.StateTimeout), log: cfg.Logger, obs: cfg.Observer, tenants: cfg.Tenants, unknown: unknownTenant()}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}

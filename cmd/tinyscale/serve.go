@@ -126,6 +126,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		RequestTimeout: env.RequestTimeout,
 		CreateTimeout:  min(env.CreateTimeout, env.RequestTimeout),
 		MaxSizeHint:    env.MaxSizeHint,
+		StateTimeout:   env.StateTimeout,
 		FanoutTimeout:  env.FanoutTimeout,
 		MaxBody:        env.MaxBody,
 		Logger:         log,
