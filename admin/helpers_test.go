@@ -183,6 +183,13 @@ func (e *env) join(meetingID string) (server, key string) {
 				return id, ""
 			}
 		}
+		// A refused join redirects with errors=[{"key":…}], as BBB 2.7+.
+		if u, err := url.Parse(loc); err == nil && u.Query().Has("errors") {
+			var errs []struct{ Key string }
+			if json.Unmarshal([]byte(u.Query().Get("errors")), &errs) == nil && len(errs) == 1 {
+				return "", errs[0].Key
+			}
+		}
 		e.t.Fatalf("join %s redirects to %s, no fake server", meetingID, loc)
 	}
 	if r == nil || r.OK() {

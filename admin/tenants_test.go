@@ -361,10 +361,13 @@ func TestTenantLifecycle(t *testing.T) {
 		}
 	}
 	e.tenantCall("GET", "tenants/school-b", nil, http.StatusNotFound, nil)
-	// The name stays reserved: the default tenant is refused its IDs as
-	// while the tenant existed.
-	if got := e.call(clientSecret, "", "", "getMeetingInfo", url.Values{"meetingID": {"school-b~room1"}}); got != "validationError" {
-		t.Errorf("the default tenant reaches the removed tenant's meeting: %s, want validationError", got)
+	// The name stays reserved: the default tenant cannot reach its IDs,
+	// which answer as unknown meetings, as while the tenant existed.
+	if got := e.call(clientSecret, "", "", "getMeetingInfo", url.Values{"meetingID": {"school-b~room1"}}); got != "notFound" {
+		t.Errorf("the default tenant reaches the removed tenant's meeting: %s, want notFound", got)
+	}
+	if got := e.call(clientSecret, "", "", "create", url.Values{"meetingID": {"school-b~room1"}, "name": {"Room"}}); got != "validationError" {
+		t.Errorf("the default tenant creates in the removed tenant's IDs: %s, want validationError", got)
 	}
 	if body := e.rawCall(clientSecret, "", "", "getMeetings", url.Values{}); !bytes.Contains(body, []byte("SUCCESS")) || bytes.Contains(body, []byte("room1")) {
 		t.Errorf("the default tenant's getMeetings shows the removed tenant's meeting: %s", body)

@@ -42,6 +42,10 @@ type Env struct {
 	MeetingSize  int           // TINYSCALE_MEETING_SIZE: expected size without a hint
 	MeetingRamp  time.Duration // TINYSCALE_MEETING_RAMP: how long a young meeting's expected size decays
 	AdminToken   string        // TINYSCALE_ADMIN_TOKEN: the admin API is off without it
+	// LogoutURL is the default logout URL (TINYSCALE_LOGOUT_URL): where a
+	// failed join lands that names neither errorRedirectUrl nor logoutURL.
+	// Empty: tinyscale's own root as the browser reached it.
+	LogoutURL string
 	// PublicURL is how BBB servers reach tinyscale (TINYSCALE_URL), for
 	// callbacks; empty leaves callback parameters untouched.
 	PublicURL string
@@ -254,6 +258,13 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 			return nil, fmt.Errorf("TINYSCALE_URL=%q is not an http(s) URL; set it to the address BBB servers reach tinyscale at, e.g. TINYSCALE_URL=https://lb.example.org", v)
 		}
 		e.PublicURL = strings.TrimRight(u.String(), "/")
+	}
+	if v := getenv("TINYSCALE_LOGOUT_URL"); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("TINYSCALE_LOGOUT_URL=%q is not an http(s) URL; set it to where users land after a failed join, e.g. TINYSCALE_LOGOUT_URL=https://lms.example.org/", v)
+		}
+		e.LogoutURL = v
 	}
 	if err := e.loadRecordingsEnv(getenv); err != nil {
 		return nil, err

@@ -132,6 +132,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		Logger:         log,
 		Observer:       m,
 		Tenants:        tenants,
+		LogoutURL:      env.LogoutURL,
 		Limiter: &gateway.Limiter{
 			Failures: env.ChecksumFailures, Window: env.ChecksumWindow, Block: env.ChecksumBlock,
 			Delay: time.Second, TrustProxy: env.TrustProxy, OnBlock: func(string) { m.ChecksumBlocked() },
