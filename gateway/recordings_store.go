@@ -71,7 +71,11 @@ func csvParam(v string) []string {
 func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
 	lib := g.cfg.Recordings
 	pg := readPage(c)
-	matches := lib.Find(storeQuery(c))
+	first := -1
+	if pg.paged {
+		first = pg.offset + pg.limit // the page needs no later stored ones
+	}
+	matches, stored := lib.FindFirst(storeQuery(c), first)
 	live, liveTotal := g.liveRecordings(c, pg, lib.Has)
 	slices.SortStableFunc(live, func(a, b liveRecording) int {
 		if a.start != b.start {
@@ -79,7 +83,7 @@ func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	total := len(matches) + liveTotal
+	total := stored + liveTotal
 	from, to := 0, len(matches)+len(live)
 	if pg.paged {
 		from, to = min(pg.offset, to), min(pg.offset+pg.limit, to)

@@ -34,6 +34,14 @@ type Match struct {
 // reads only that meeting's entries; others scan the tenant's index in
 // memory.
 func (l *Library) Find(q Query) []Match {
+	out, _ := l.FindFirst(q, -1)
+	return out
+}
+
+// FindFirst is Find keeping only the first n matches (all when n < 0),
+// and counting them all: a page of getRecordings needs at most
+// offset+limit of them, and totalElements.
+func (l *Library) FindFirst(q Query, n int) ([]Match, int) {
 	states := q.States
 	if len(states) == 0 {
 		states = []string{"published", "unpublished"}
@@ -52,8 +60,12 @@ func (l *Library) Find(q Query) []Match {
 		return true
 	}
 	var out []Match
+	total := 0
 	add := func(e *state.StoredRecording) {
-		out = append(out, Match{RecordID: e.RecordID, StartTime: e.StartTime, entry: e})
+		total++
+		if n < 0 || len(out) < n {
+			out = append(out, Match{RecordID: e.RecordID, StartTime: e.StartTime, entry: e})
+		}
 	}
 	switch {
 	case len(q.RecordIDs) > 0:
@@ -72,11 +84,43 @@ func (l *Library) Find(q Query) []Match {
 			}
 		}
 		if len(q.MeetingIDs) > 1 {
+			// Several meetings' lists, each sorted: sort them together,
+			// then cut (the cut above may have kept the wrong ones).
+			all := n
+			n = -1
+			out, total = out[:0], 0
+			for _, id := range dedupe(q.MeetingIDs) {
+				for _, e := range l.Index.StoredRecordingsOf(q.Tenant, id) {
+					if keep(&e) {
+						add(&e)
+					}
+				}
+			}
 			slices.SortStableFunc(out, func(a, b Match) int {
 				if a.StartTime != b.StartTime {
 					return compare(a.StartTime, b.StartTime)
 				}
 				return strings.Compare(a.RecordID, b.RecordID)
+			})
+			if all >= 0 && len(out) > all {
+				out = out[:all]
+			}
+		}
+	case len(q.Meta) == 0 && n >= 0:
+		// Only states filter: the counts say the total, and the walk
+		// stops at the n-th match.
+		if anyState {
+			states = []string{"published", "unpublished", "deleted", "processing", "processed"}
+		}
+		for _, st := range dedupe(states) {
+			total += l.Index.CountStoredRecordings(q.Tenant, st)
+		}
+		if n > 0 {
+			l.Index.EachStoredRecording(q.Tenant, func(e *state.StoredRecording) bool {
+				if keep(e) {
+					out = append(out, Match{RecordID: e.RecordID, StartTime: e.StartTime, entry: e})
+				}
+				return len(out) < n
 			})
 		}
 	default:
@@ -87,7 +131,7 @@ func (l *Library) Find(q Query) []Match {
 			return true
 		})
 	}
-	return out
+	return out, total
 }
 
 func compare(a, b int64) int {

@@ -87,3 +87,9 @@ func (b *Bolt) StoredRecordingsOf(tenant, meetingID string) []StoredRecording {
 	b.loadStoredRecordings()
 	return b.mem.srecs.of(tenant, meetingID)
 }
+
+// CountStoredRecordings implements RecordingIndex from memory.
+func (b *Bolt) CountStoredRecordings(tenant, state string) int {
+	b.loadStoredRecordings()
+	return b.mem.srecs.count(tenant, state)
+}

@@ -73,6 +73,12 @@ var recordingContract = []struct {
 		if !slices.Equal(ids, []string{"b1", "b2", "c"}) {
 			t.Fatalf("meeting m1: %v", ids)
 		}
+		if n := s.CountStoredRecordings(DefaultTenant, "published"); n != 4 {
+			t.Fatalf("count: %d, want 4", n)
+		}
+		if n := s.CountStoredRecordings("uni-a", "unpublished"); n != 0 {
+			t.Fatalf("count of another state: %d", n)
+		}
 		if got := s.StoredRecordingsOf("uni-a", "m2"); len(got) != 0 {
 			t.Fatalf("another tenant's meeting m2: %v", got)
 		}
@@ -96,6 +102,9 @@ var recordingContract = []struct {
 		}
 		if got := s.StoredRecordingsOf(DefaultTenant, "m1"); len(got) != 1 || got[0].RecordID != "r2" {
 			t.Fatalf("old meeting keeps %v", got)
+		}
+		if s.CountStoredRecordings(DefaultTenant, "published") != 1 || s.CountStoredRecordings(DefaultTenant, "unpublished") != 1 {
+			t.Fatal("counts after a state change")
 		}
 		if got, _ := s.StoredRecording("r1"); got.State != "unpublished" || got.MeetingID != "m9" {
 			t.Fatalf("replaced entry: %+v", got)

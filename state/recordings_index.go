@@ -44,6 +44,9 @@ type RecordingIndex interface {
 	// StoredRecordingsOf returns a tenant's entries of one meeting, in the
 	// same order.
 	StoredRecordingsOf(tenant, meetingID string) []StoredRecording
+	// CountStoredRecordings returns how many of a tenant's entries are in
+	// the given state, at once (a page's totalElements).
+	CountStoredRecordings(tenant, state string) int
 }
 
 // recordingIndex is the in-memory index every Store builds on: by ID, and
@@ -54,6 +57,7 @@ type recordingIndex struct {
 	byID      map[string]*StoredRecording
 	byTenant  map[string][]*StoredRecording            // sorted by less
 	byMeeting map[string]map[string][]*StoredRecording // tenant → meeting ID
+	counts    map[[2]string]int                        // (tenant, state) → entries
 }
 
 func less(a, b *StoredRecording) int {
@@ -70,6 +74,7 @@ func (x *recordingIndex) put(r StoredRecording) {
 		x.byID = map[string]*StoredRecording{}
 		x.byTenant = map[string][]*StoredRecording{}
 		x.byMeeting = map[string]map[string][]*StoredRecording{}
+		x.counts = map[[2]string]int{}
 	}
 	x.removeLocked(r.RecordID)
 	p := &r
@@ -85,6 +90,7 @@ func (x *recordingIndex) put(r StoredRecording) {
 	ml := m[r.MeetingID]
 	j, _ := slices.BinarySearchFunc(ml, p, less)
 	m[r.MeetingID] = slices.Insert(ml, j, p)
+	x.counts[[2]string{r.Tenant, r.State}]++
 }
 
 func (x *recordingIndex) remove(recordID string) {
@@ -99,6 +105,11 @@ func (x *recordingIndex) removeLocked(recordID string) {
 		return
 	}
 	delete(x.byID, recordID)
+	if k := [2]string{old.Tenant, old.State}; x.counts[k] > 1 {
+		x.counts[k]--
+	} else {
+		delete(x.counts, k)
+	}
 	drop := func(list []*StoredRecording) []*StoredRecording {
 		i, found := slices.BinarySearchFunc(list, old, less)
 		if found && list[i] == old {
@@ -149,6 +160,15 @@ func (x *recordingIndex) of(tenant, meetingID string) []StoredRecording {
 	return out
 }
 
+func (x *recordingIndex) count(tenant, state string) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.counts[[2]string{tenant, state}]
+}
+
+// CountStoredRecordings implements RecordingIndex.
+func (m *Memory) CountStoredRecordings(tenant, state string) int { return m.srecs.count(tenant, state) }
+
 // PutStoredRecording implements RecordingIndex.
 func (m *Memory) PutStoredRecording(r StoredRecording) error {
 	m.srecs.put(r)
@@ -180,5 +200,5 @@ func (m *Memory) StoredRecordingsOf(tenant, meetingID string) []StoredRecording 
 func (x *recordingIndex) replace(fresh *recordingIndex) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.byID, x.byTenant, x.byMeeting = fresh.byID, fresh.byTenant, fresh.byMeeting
+	x.byID, x.byTenant, x.byMeeting, x.counts = fresh.byID, fresh.byTenant, fresh.byMeeting, fresh.counts
 }

@@ -149,3 +149,9 @@ func (r *Redis) StoredRecordingsOf(tenant, meetingID string) []StoredRecording {
 	r.syncRecordings()
 	return r.mem.srecs.of(tenant, meetingID)
 }
+
+// CountStoredRecordings implements RecordingIndex.
+func (r *Redis) CountStoredRecordings(tenant, state string) int {
+	r.syncRecordings()
+	return r.mem.srecs.count(tenant, state)
+}

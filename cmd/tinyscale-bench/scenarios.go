@@ -37,6 +37,7 @@ var scenarios = []scenario{
 	{"rush", "a morning rush: joins and creates arriving within one second", runRush},
 	{"polling", "the poller's CPU time over many servers", runPolling},
 	{"memory", "RSS idle and with many meetings placed", runMemory},
+	{"recordings", "the recording store: upload RSS, getRecordings over a large index, playback beside a file server", runRecordings},
 }
 
 func scenarioNames() []string {

@@ -48,6 +48,9 @@ func openRecordingStore(env *config.Env, store state.Store, p *pool.Pool, tenant
 		}
 		return out
 	}
+	// Load the index now (the embedded store loads it on first use), so
+	// the first getRecordings does not pay for it.
+	store.CountStoredRecordings(state.DefaultTenant, "published")
 	log.Info("recording store on", "dir", fs.Root(), "player", env.PlayerDir != "")
 	return &recordingStore{
 		lib:     lib,
