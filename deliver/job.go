@@ -13,8 +13,9 @@ type Job struct {
 	// Kind labels the job in logs and metrics ("end", "rec", "hook"...).
 	// Keep it to a handful of values: it is a metric label.
 	Kind string `json:"kind"`
-	// Method, URL, Header and Body are the request. URL must be http or
-	// https. Header must not be nil-sensitive: a nil Header sends none.
+	// Method (GET when empty), URL, Header and Body are the request. URL
+	// must be an absolute http or https URL. The queue keeps its own copy
+	// of Header; a nil Header sends only Go's defaults.
 	Method string      `json:"method"`
 	URL    string      `json:"url"`
 	Header http.Header `json:"header,omitempty"`
