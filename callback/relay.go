@@ -66,6 +66,10 @@ const (
 	// EndUnknown: the server could not be asked. The caller gets 503, and
 	// BBB tries again on its own schedule.
 	EndUnknown
+	// EndEarlier: the token's session is over and a later session of the
+	// same meeting ID runs: the callback is relayed (it is a true, late
+	// event of the earlier session) and nothing is freed.
+	EndEarlier
 )
 
 // maxCallbackBody bounds what a BBB server may post (analytics JSON of a
@@ -115,6 +119,9 @@ func (r *Relay) ended(w http.ResponseWriter, req *http.Request, t Target) {
 		case EndUnknown:
 			http.Error(w, "cannot confirm with the BBB server now; try again", http.StatusServiceUnavailable)
 			return
+		case EndEarlier:
+			r.Log.Info("meeting-ended callback of an earlier session: relayed, the running session's placement kept",
+				"kind", string(t.Kind), "tenant", t.Tenant, "meetingID", t.MeetingID, "server", t.ServerID)
 		}
 	}
 	if t.URL != "" {

@@ -53,7 +53,15 @@ func (r *Rewriter) relayURL(t Target) (string, error) {
 // meetingEndedURL added when the client sent none, so that tinyscale
 // learns at once when the meeting ends. Other parameters keep their bytes.
 func (r *Rewriter) Rewrite(query, tenant, meetingID, serverID string) (string, error) {
-	base := Target{Tenant: tenant, MeetingID: meetingID, ServerID: serverID}
+	return r.RewriteSession(query, Target{Tenant: tenant, MeetingID: meetingID, ServerID: serverID})
+}
+
+// RewriteSession is Rewrite for the session of session.MeetingID whose
+// placement (tenant, server, Placed) session names: its tokens are tied
+// to that session.
+func (r *Rewriter) RewriteSession(query string, session Target) (string, error) {
+	base := session
+	base.Kind, base.URL = "", ""
 	parts := strings.Split(query, "&")
 	haveEnded := false
 	for i, pair := range parts {

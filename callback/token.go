@@ -50,6 +50,12 @@ type Target struct {
 	Tenant    string `json:"t,omitempty"`
 	MeetingID string `json:"m"`
 	ServerID  string `json:"s"`
+	// Placed ties the token to one session of the meeting: when its
+	// placement was made (Unix milliseconds), 0 if unknown. A later
+	// session of the same meeting ID gets a new placement, so a late
+	// meeting-ended callback of an earlier session is told apart from a
+	// replay of the running one's.
+	Placed int64 `json:"p,omitempty"`
 }
 
 type claims struct {

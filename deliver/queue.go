@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"crypto/rand"
@@ -148,6 +149,7 @@ func (q *Queue) Enqueue(j Job) error {
 	if j.Method == "" {
 		j.Method = http.MethodGet
 	}
+	j.Header, j.Body = j.Header.Clone(), bytes.Clone(j.Body) // the caller may reuse its own
 	name := j.tenant()
 	q.mu.Lock()
 	if q.closed {

@@ -104,7 +104,11 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 		query := c.query()
 		if g.cfg.Callbacks != nil {
 			var err error
-			if query, err = g.cfg.Callbacks.Rewrite(query, t.Name, c.meetingID, s.ID); err != nil {
+			session := callback.Target{Tenant: t.Name, MeetingID: c.meetingID, ServerID: s.ID}
+			if m, ok := g.store.Get(t.Name, c.meetingID); ok && m.ServerID == s.ID {
+				session.Placed = m.CreatedAt.UnixMilli()
+			}
+			if query, err = g.cfg.Callbacks.RewriteSession(query, session); err != nil {
 				c.fail(w, bbb.ErrBackend)
 				return
 			}

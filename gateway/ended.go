@@ -15,7 +15,9 @@ import (
 // at once instead of at the next poll. A replay of tinyscale's
 // meetingEndedURL, or the late callback of an earlier session of the same
 // meeting ID, finds the meeting running and frees nothing, so the next
-// create cannot split the meeting.
+// create cannot split the meeting. The token's session (its placement)
+// tells the two apart: a replay of the running session's callback is
+// dropped, an earlier session's is relayed.
 func (g *Gateway) MeetingEnded(ctx context.Context, t callback.Target) callback.Ending {
 	tn := g.tenants.Get(t.Tenant)
 	if tn == nil {
@@ -43,6 +45,9 @@ func (g *Gateway) MeetingEnded(ctx context.Context, t callback.Target) callback.
 	case reply == nil:
 		return callback.EndUnknown
 	case reply.OK() && !hasEnded(reply):
+		if !g.currentSession(t) {
+			return callback.EndEarlier
+		}
 		return callback.EndRunning
 	case !reply.OK() && reply.MessageKey != "notFound":
 		return callback.EndUnknown
@@ -61,4 +66,17 @@ func hasEnded(r *bbb.Reply) bool {
 	}
 	end := r.Get("endTime")
 	return end != "" && end != "0"
+}
+
+// currentSession reports whether t's token was issued for the placement
+// the meeting has now: the same server, placed at the same moment. A
+// token of an earlier session names an older placement. Tokens that name
+// no placement (issued by earlier versions) count as current, which only
+// withholds their callback while a meeting of that ID runs.
+func (g *Gateway) currentSession(t callback.Target) bool {
+	if t.Placed == 0 {
+		return true
+	}
+	m, ok := g.store.Get(t.Tenant, t.MeetingID)
+	return ok && m.ServerID == t.ServerID && m.CreatedAt.UnixMilli() == t.Placed
 }

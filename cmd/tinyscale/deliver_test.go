@@ -136,29 +136,51 @@ func TestReplayedMeetingEndedFreesNothing(t *testing.T) {
 		return res.StatusCode
 	}
 
-	getOK(t, signed(base, "create", url.Values{"meetingID": {"room"}, "name": {"Room"}}, clientSecret))
-	first := holder("room")
-	session1 := endedURL("room")
-	if first == "" || !strings.Contains(session1, "/tinyscale/callback/") {
-		t.Fatalf("placement %q, meetingEndedURL %q", first, session1)
+	lms := newLMS(t, http.StatusOK)
+	create := func() {
+		getOK(t, signed(base, "create", url.Values{"meetingID": {"room"}, "name": {"Room"},
+			"meta_endCallbackUrl": {lms.srv.URL + "/ended"}}, clientSecret))
 	}
-	// A replay while the meeting runs.
-	if st := replay(session1); st != http.StatusOK {
-		t.Fatalf("replay answered HTTP %d", st)
+	endCallback := func(id string) string { // the relay URL BBB holds, with what BBB appends
+		m, ok := f1.Meeting(id)
+		if !ok {
+			m, _ = f2.Meeting(id)
+		}
+		return m.Metadata["endcallbackurl"] + "?meetingID=" + id + "&recordingmarks=false"
+	}
+
+	create()
+	first := holder("room")
+	session1, session1End := endedURL("room"), endCallback("room")
+	if first == "" || !strings.Contains(session1, "/tinyscale/callback/") || !strings.Contains(session1End, "/tinyscale/callback/end/") {
+		t.Fatalf("placement %q, meetingEndedURL %q, end callback %q", first, session1, session1End)
+	}
+	// Replays while the meeting runs: nothing freed, nothing relayed.
+	for _, u := range []string{session1, session1End} {
+		if st := replay(u); st != http.StatusOK {
+			t.Fatalf("replay answered HTTP %d", st)
+		}
 	}
 	if got := holder("room"); got != first {
-		t.Fatalf("a replayed meetingEndedURL freed the running meeting: placement %q, was %q", got, first)
+		t.Fatalf("a replayed meeting-ended callback freed the running meeting: placement %q, was %q", got, first)
 	}
-	// Session 1 ends for real (BBB calls back), session 2 starts.
+	// Session 1 ends for real (BBB calls back): freed, relayed once.
 	getOK(t, signed(base, "end", url.Values{"meetingID": {"room"}}, clientSecret))
 	waitFor(t, "the placement freed by the genuine callback", func() bool { return holder("room") == "" })
-	getOK(t, signed(base, "create", url.Values{"meetingID": {"room"}, "name": {"Room"}}, clientSecret))
+	waitFor(t, "the genuine end callback at the integration", func() bool { return lms.count("/ended", true) >= 1 })
+	if n := lms.count("/ended", true); n != 1 {
+		t.Fatalf("the integration got %d end callbacks, want 1: a replay was relayed", n)
+	}
+	// Session 2 starts; session 1's callbacks arrive late.
+	create()
 	second := holder("room")
-	// Session 1's callback, late.
 	replay(session1)
+	replay(session1End)
 	if got := holder("room"); got != second {
 		t.Fatalf("a late callback of session 1 freed session 2: placement %q, was %q", got, second)
 	}
+	// The late callback is a true event of session 1: relayed.
+	waitFor(t, "session 1's late end callback relayed", func() bool { return lms.count("/ended", true) == 2 })
 	r := getOK(t, signed(base, "isMeetingRunning", url.Values{"meetingID": {"room"}}, clientSecret))
 	if !r.OK() {
 		t.Fatalf("isMeetingRunning after the replays: %+v", r)
