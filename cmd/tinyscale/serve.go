@@ -298,9 +298,11 @@ func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log 
 	defer cancel()
 	var mu sync.Mutex
 	waiting := map[string]bool{}
+	for _, s := range servers {
+		waiting[s.ID] = true // all before any check starts: they delete under mu
+	}
 	var wg sync.WaitGroup
 	for i, s := range servers {
-		waiting[s.ID] = true
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
