@@ -196,3 +196,24 @@ func newRecorder() *recorder                    { return &recorder{h: http.Heade
 func (r *recorder) Header() http.Header         { return r.h }
 func (r *recorder) WriteHeader(code int)        { r.code = code }
 func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+
+// TestTextTrackUploadRoutesByTheQuery: an upload's recordID must be in
+// the signed query, which tinyscale routes by; one in the upload's fields
+// would reach the backend unrouted.
+func TestTextTrackUploadRoutesByTheQuery(t *testing.T) {
+	c := newCluster(t, 1)
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("recordID", "someone-elses")
+	fw, _ := mw.CreateFormFile("file", "en.vtt")
+	fw.Write([]byte("WEBVTT\n"))
+	mw.Close()
+	q := "recordID=rec-1&kind=subtitles&lang=en-US"
+	res, body := c.do("POST", "/bigbluebutton/api/putRecordingTextTrack?"+bbb.Sign(bbb.SHA1, "putRecordingTextTrack", q, testSecret), mw.FormDataContentType(), mp.String())
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"messageKey":"validationError"`) {
+		t.Fatalf("recordID in the upload: HTTP %d %s", res.StatusCode, body)
+	}
+	if n := len(c.fakes[0].Requests()); n != 0 {
+		t.Fatalf("the refused upload reached the server (%d requests)", n)
+	}
+}

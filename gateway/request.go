@@ -142,7 +142,7 @@ func splitForPost(query string) (urlPart, bodyPart string) {
 // the sorted form parameters (BBB 2.4–2.7).
 func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 	q, cs := bbb.SplitChecksum(r.URL.RawQuery)
-	var bodyParams bbb.Params
+	var bodyParams, uploadFields bbb.Params
 	var verifyErr error
 	verified := false
 	if r.Method == http.MethodPost && r.Body != nil {
@@ -172,9 +172,13 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 			case "multipart/form-data":
 				bodyParams, bodyErr = multipartParams(body, mparams["boundary"])
 				if c.name == bbb.CallPutRecordingTextTrack {
-					// The file goes on as it came; its fields are read too,
-					// as BBB reads them.
+					// The upload goes on as it came, its fields with it;
+					// they are no parameters of the forwarded query (the
+					// backend would see them twice). tinyscale routes by
+					// the query's recordID only, so one in the body would
+					// be read by the backend unrouted: refused below.
 					c.body, c.contentType = body, r.Header.Get("Content-Type")
+					uploadFields, bodyParams = bodyParams, nil
 				} else {
 					form = true
 				}
@@ -220,8 +224,14 @@ func (g *Gateway) parse(c *call, r *http.Request) (*bbb.Error, int) {
 		return parseErr, http.StatusOK
 	}
 	c.verified = true
-	if key, dup := c.params.Repeated(g.interpreted(c)); dup {
+	interpreted := g.interpreted(c)
+	if key, dup := c.params.Repeated(interpreted); dup {
 		return bbb.RepeatedError(key), http.StatusOK
+	}
+	for _, kv := range uploadFields {
+		if key := bbb.ParamKey(kv.Name); interpreted(key) {
+			return &bbb.Error{Key: "validationError", Message: "Param '" + key + "' must be in the query, not in the upload"}, http.StatusOK
+		}
 	}
 	if meetingCalls[c.name] {
 		id, e := c.params.MeetingID()
