@@ -150,8 +150,8 @@ var mutations = []Mutation{
 		Name: "fanout-merge",
 		Why:  "getMeetings keeps only one server's meetings",
 		File: "gateway/fanout.go",
-		Old:  "items = append(items, raw)",
-		New:  "items = append(items[:0], raw)",
+		Old:  "if raw, ok := g.ownItem(c, l.it.Raw, id); ok {\n\t\t\titems = append(items, raw)",
+		New:  "if raw, ok := g.ownItem(c, l.it.Raw, id); ok {\n\t\t\titems = append(items[:0], raw)",
 		Pkgs: []string{"./gateway"}, Run: "GetMeetings", CI: true,
 	},
 	{
