@@ -28,7 +28,7 @@ type env struct {
 	index *state.Memory
 }
 
-func newEnv(t *testing.T, tenants ...tenant.Tenant) *env {
+func newEnv(t testing.TB, tenants ...tenant.Tenant) *env {
 	t.Helper()
 	fs, err := recordings.OpenFS(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
@@ -53,7 +53,7 @@ func newEnv(t *testing.T, tenants ...tenant.Tenant) *env {
 	return e
 }
 
-func (e *env) folder(t *testing.T, r rectest.Recording) recordings.Folder {
+func (e *env) folder(t testing.TB, r rectest.Recording) recordings.Folder {
 	t.Helper()
 	dir, err := r.Write(e.dir)
 	if err != nil {
