@@ -30,6 +30,10 @@ const (
 	// ModeHangAfter carries the call out and then never answers, as a BBB
 	// whose create went through but whose answer is stuck.
 	ModeHangAfter
+	// ModeCrashAfter carries the call out and then stops the whole server,
+	// as a BBB that crashed right after creating the meeting: the answer
+	// never comes and new connections are refused until Restart.
+	ModeCrashAfter
 	// ModeFailed answers BBB's FAILED with an empty messageKey without
 	// carrying the call out, as bbb-web does when its own service fails.
 	ModeFailed
@@ -54,6 +58,8 @@ func (m Mode) String() string {
 		return "hang-after"
 	case ModeFailed:
 		return "failed"
+	case ModeCrashAfter:
+		return "crash-after"
 	}
 	return "unknown"
 }
@@ -160,7 +166,7 @@ func (s *Server) modeOf(call string) Mode {
 func (s *Server) afterMode(call string) Mode {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m := s.modeOf(call); m == ModeResetAfter || m == ModeHangAfter {
+	if m := s.modeOf(call); m == ModeResetAfter || m == ModeHangAfter || m == ModeCrashAfter {
 		return m
 	}
 	return ModeNormal
@@ -172,8 +178,15 @@ func (s *Server) handleThenFail(c *apiCall, m Mode) {
 	w := c.w
 	c.w = discardWriter{h: http.Header{}}
 	c.route.handle(c)
-	if m == ModeResetAfter {
+	switch m {
+	case ModeResetAfter:
 		reset(w)
+		return
+	case ModeCrashAfter:
+		s.mu.Lock()
+		delete(s.callModes, c.name) // it comes back healthy from Restart
+		s.mu.Unlock()
+		s.Close()
 		return
 	}
 	select {

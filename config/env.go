@@ -101,7 +101,7 @@ const (
 	DefaultPollInterval   = 10 * time.Second
 	DefaultMaxBody        = 16 << 20
 	DefaultCreateTimeout  = 5 * time.Second
-	DefaultBackendMemory  = 256 << 20
+	DefaultBackendMemory  = 128 << 20
 	DefaultMaxSizeHint    = 500
 	DefaultMeetingSize    = 15
 	DefaultMeetingRamp    = 15 * time.Minute
@@ -172,7 +172,7 @@ func LoadEnv(getenv func(string) string, requireSecret bool) (*Env, error) {
 	if v := getenv("TINYSCALE_BACKEND_MEMORY"); v != "" {
 		n, err := ParseSize(v)
 		if err != nil || n < 1<<20 {
-			return nil, fmt.Errorf("TINYSCALE_BACKEND_MEMORY=%q is not a size of at least 1MiB; write e.g. 256MiB", v)
+			return nil, fmt.Errorf("TINYSCALE_BACKEND_MEMORY=%q is not a size of at least 1MiB; write e.g. 128MiB", v)
 		}
 		e.BackendMemory = n
 	}

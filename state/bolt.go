@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -105,6 +106,9 @@ var ErrDamaged = errors.New("state file is damaged")
 // damaged is the error for a state file that cannot be read: it says what
 // to do, and that nothing running is lost by doing it.
 func damaged(path string, cause error) error {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	return fmt.Errorf("state: %s cannot be read (%w: %v). Move it aside (mv %s %s.damaged) and start tinyscale again: "+
 		"it learns the running meetings from the BBB servers at startup. If you have an export, restore it with `tinyscale state import FILE`",
 		path, ErrDamaged, cause, path, path)
