@@ -24,6 +24,7 @@ import (
 	"github.com/tinyscale/tinyscale/bbbfake"
 	"github.com/tinyscale/tinyscale/internal/ci"
 	"github.com/tinyscale/tinyscale/internal/testproc"
+	"github.com/tinyscale/tinyscale/internal/testredis"
 	"github.com/tinyscale/tinyscale/recordings"
 	"github.com/tinyscale/tinyscale/recordings/rectest"
 )
@@ -292,4 +293,39 @@ func httptestServer(t *testing.T, h http.HandlerFunc) string {
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return s.URL
+}
+
+// TestRecordingsSharedByInstances: two instances sharing Redis and the
+// store's directory. A recording pushed to one is listed and played by
+// the other at once, and a publish through one shows through the other.
+func TestRecordingsSharedByInstances(t *testing.T) {
+	rs := testredis.Start(t)
+	a := fake(t, "secret-a")
+	dir, store := writeServers(t, entry(a)), t.TempDir()
+	var roots []string
+	for range 2 {
+		port := freePort(t)
+		root := "http://127.0.0.1:" + port
+		p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_URL=" + root,
+			"TINYSCALE_RECORDINGS=" + store, "TINYSCALE_REDIS_URL=" + rs.URL(), "TINYSCALE_LOG_LEVEL=warn"})
+		p.WaitReady(t, root+"/healthz")
+		roots = append(roots, root)
+	}
+	r := e2eRec("room-shared", 128<<10)
+	r.Format = "video"
+	folder, _ := r.Write(t.TempDir())
+	if code, out := runCLI(t, []string{"TINYSCALE_URL=" + roots[0], "BBB_SECRET=secret-a"}, "recordings", "push", folder); code != 0 {
+		t.Fatalf("push to the first instance: exit %d: %s", code, out)
+	}
+	if ids := listedIDs(t, roots[1], "room-shared"); !slices.Equal(ids, []string{r.RecordID}) {
+		t.Fatalf("the second instance lists %v", ids)
+	}
+	want, _ := os.ReadFile(filepath.Join(folder, "video-0.m4v"))
+	if _, _, body := get(t, roots[1]+"/video/"+r.RecordID+"/video-0.m4v"); body != string(want) {
+		t.Fatal("the second instance does not play the file pushed to the first")
+	}
+	getOK(t, signed(roots[1]+"/bigbluebutton/api", "publishRecordings", url.Values{"recordID": {r.RecordID}, "publish": {"false"}}, clientSecret))
+	if status, _, _ := get(t, roots[0]+"/video/"+r.RecordID+"/video-0.m4v"); status != http.StatusNotFound {
+		t.Fatalf("unpublished through the second, the first still plays it: %d", status)
+	}
 }
