@@ -95,24 +95,6 @@ func (g *Gateway) getMeetings(w http.ResponseWriter, c *call) {
 // meetingsSpec reads what getMeetings needs to know whose a meeting is.
 var meetingsSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string{"meetingID", "internalMeetingID", "isBreakout", "parentMeetingID"}}
 
-// hooksList merges hooks/list from every server.
-func (g *Gateway) hooksList(w http.ResponseWriter, c *call) {
-	if !g.hooksAllowed(w, c) {
-		return
-	}
-	g.spliceList(w, c, "hooks", "hook", "", "")
-}
-
-// hooksAllowed refuses webhooks to named tenants: a hook receives every
-// meeting's events on a server, other tenants' too.
-func (g *Gateway) hooksAllowed(w http.ResponseWriter, c *call) bool {
-	if c.tenant != g.tenants.Default() {
-		c.fail(w, &bbb.Error{Key: bbb.ErrUnsupported.Key, Message: "Webhooks are not available to tenants: they would see every tenant's events."})
-		return false
-	}
-	return true
-}
-
 func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKey, emptyMsg string) {
 	spec := &bbb.ListSpec{List: list, Item: item, Fields: []string{"meetingID"}}
 	var items [][]byte
@@ -123,15 +105,6 @@ func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKe
 	})
 	c.result = bbb.Success
 	bbb.WriteXML(w, g.restore(bbb.ListXML(list, items, emptyKey, emptyMsg, nil)))
-}
-
-// hooksCall sends hooks/create and hooks/destroy to every available server
-// and answers the first success (else the first backend error).
-func (g *Gateway) hooksCall(w http.ResponseWriter, c *call) {
-	if !g.hooksAllowed(w, c) {
-		return
-	}
-	g.firstSuccess(w, c, g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery), bbb.ErrBackend)
 }
 
 // firstSuccess relays the first SUCCESS among answers; failing that, the

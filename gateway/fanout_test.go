@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"testing"
@@ -87,23 +86,4 @@ func TestGetMeetingsLeavesOutFailingServers(t *testing.T) {
 		r := c.call("getMeetings", nil)
 		wantKey(t, r, bbb.Success, "noMeetings")
 	})
-}
-
-func TestHooks(t *testing.T) {
-	c := newCluster(t, 2)
-	r := c.call("hooks/create", url.Values{"callbackURL": {"https://hooks.example/cb"}})
-	if !r.OK() || r.Get("hookID") == "" {
-		t.Fatalf("hooks/create: %s %s", r.ReturnCode, r.MessageKey)
-	}
-	for _, f := range c.fakes {
-		if f.CountCalls("hooks/create") != 1 {
-			t.Errorf("server %s did not get hooks/create", f.Addr())
-		}
-	}
-	res, body := c.get(signed("hooks/list", nil))
-	if res.StatusCode != 200 || strings.Count(body, "<hook>") != 2 {
-		t.Fatalf("hooks/list should merge both servers' hooks: %s", body)
-	}
-	r = c.call("hooks/create", nil)
-	wantKey(t, r, bbb.Failed, "missingParamCallbackURL")
 }

@@ -66,6 +66,9 @@ type Config struct {
 	// Recordings is tinyscale's own recording store
 	// (TINYSCALE_RECORDINGS); nil lists recordings from the servers only.
 	Recordings *recordings.Library
+	// Hooks answers the webhooks API (package hooks); nil while
+	// TINYSCALE_URL is unset, when hooks/create is refused.
+	Hooks Hooks
 }
 
 // Gateway is the http.Handler for /bigbluebutton/api.
@@ -173,9 +176,9 @@ func New(cfg Config, p *pool.Pool, s state.Store) *Gateway {
 		bbb.CallDeleteRecordings:       {fn: g.recordingsCall},
 		bbb.CallGetRecordingTextTracks: {fn: g.recordingsCall},
 		bbb.CallPutRecordingTextTrack:  {fn: g.recordingsCall},
-		bbb.CallHooksCreate:            {fn: g.hooksCall},
-		bbb.CallHooksDestroy:           {fn: g.hooksCall},
-		bbb.CallHooksList:              {fn: g.hooksList},
+		bbb.CallHooksCreate:            {fn: g.hooks},
+		bbb.CallHooksDestroy:           {fn: g.hooks},
+		bbb.CallHooksList:              {fn: g.hooks},
 	}
 	return g
 }
@@ -228,6 +231,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e, status := g.parse(c, r); e != nil {
+		e = hooksError(name, e)
 		if status != http.StatusOK {
 			c.result = e.Key
 			bbb.WriteXMLStatus(w, status, bbb.ErrorXML(e))

@@ -12,15 +12,18 @@ import (
 // deliveryQueue starts the one delivery queue of callbacks and webhook
 // events, kept in store, with its metrics, and takes over what a
 // previous process left queued. Close it after the HTTP server stopped.
-func deliveryQueue(env *config.Env, store state.Store, m *metrics.Metrics, log *slog.Logger) *deliver.Queue {
+func deliveryQueue(env *config.Env, store state.Store, m *metrics.Metrics, log *slog.Logger, also func(*deliver.Job, string, int)) *deliver.Queue {
 	targets := &deliver.Targets{Deny: env.CallbackDeny}
 	var dm *metrics.Deliveries
 	q := deliver.New(store, deliver.Options{
 		HTTP: targets.Client(deliveryTimeout),
 		Log:  log,
-		OnOutcome: func(j *deliver.Job, outcome string, _ int) {
+		OnOutcome: func(j *deliver.Job, outcome string, status int) {
 			dm.Attempt(j.Tenant, j.Kind, outcome)
 			m.Callback(j.Kind, outcome)
+			if also != nil {
+				also(j, outcome, status)
+			}
 		},
 	})
 	dm = m.Deliveries(q.Pending)

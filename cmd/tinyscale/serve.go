@@ -19,6 +19,7 @@ import (
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/config"
 	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/hooks"
 	"github.com/tinyscale/tinyscale/internal/asynclog"
 	"github.com/tinyscale/tinyscale/metrics"
 	"github.com/tinyscale/tinyscale/pool"
@@ -138,13 +139,15 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 			Delay: time.Second, TrustProxy: env.TrustProxy, OnBlock: func(string) { m.ChecksumBlocked() },
 		},
 	}
-	queue := deliveryQueue(env, store, m, log)
+	var outcomes hookOutcomes
+	queue := deliveryQueue(env, store, m, log, outcomes.outcome)
 	defer queue.Close()
 	recs, err := openRecordingStore(env, store, p, tenants, queue, log)
 	if err != nil {
 		return err
 	}
 	gcfg.Recordings = recs.library()
+	var hk *hooks.Service
 	var relay http.Handler = http.NotFoundHandler()
 	if env.PublicURL != "" {
 		var r *callback.Relay
@@ -152,6 +155,9 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 			return err
 		}
 		relay = r
+		hk = newHooks(env, p, tenants, store, queue, m, log)
+		outcomes.hk.Store(hk)
+		gcfg.Hooks = hk
 	} else {
 		log.Warn("TINYSCALE_URL is not set: callback URLs pass to the BBB servers untouched, so recording-ready and analytics callbacks will not verify at the integration; set TINYSCALE_URL to the address BBB servers reach tinyscale at")
 	}
@@ -176,12 +182,12 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		Usage: usageSource(tracker), Gauges: dashboardGauges(store, queue), TrustProxy: env.TrustProxy}))
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
-	reconcile := sampled(onRound(gw.Reconcile, tracker), adminAPI)
+	reconcile := withNudge(sampled(onRound(gw.Reconcile, tracker), adminAPI), hk)
 	poller.OnRound = reconcile
 	reconcile(round)
 
 	srv := &http.Server{
-		Handler: recs.wrap(handler(gw, p, adminAPI, m.Handler(), relay)),
+		Handler: withHooks(hk, recs.wrap(handler(gw, p, adminAPI, m.Handler(), relay))),
 		// A client that sends its headers byte by byte (slowloris) is
 		// dropped after HeaderTimeout; a body gets a minute; an idle
 		// keep-alive connection 12 header timeouts.
@@ -210,6 +216,9 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 	go poller.Run(pctx)
 	recs.start(pctx, relay)
+	if hk != nil {
+		go hk.Run(pctx)
+	}
 	go tenantOverlay.Watch(pctx, tenantSyncInterval)
 	if hup != nil {
 		r := &reloader{file: env.ServersFile, fleet: fleet, log: log, env: env, tenants: tenantOverlay}
