@@ -95,18 +95,6 @@ func (g *Gateway) getMeetings(w http.ResponseWriter, c *call) {
 // meetingsSpec reads what getMeetings needs to know whose a meeting is.
 var meetingsSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string{"meetingID", "internalMeetingID", "isBreakout", "parentMeetingID"}}
 
-func (g *Gateway) spliceList(w http.ResponseWriter, c *call, list, item, emptyKey, emptyMsg string) {
-	spec := &bbb.ListSpec{List: list, Item: item, Fields: []string{"meetingID"}}
-	var items [][]byte
-	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), c, c.sameQuery), spec, func(_ *pool.Server, it bbb.Item) {
-		if raw, ok := g.ownItem(c, it.Raw, it.Fields[0]); ok {
-			items = append(items, raw)
-		}
-	})
-	c.result = bbb.Success
-	bbb.WriteXML(w, g.restore(bbb.ListXML(list, items, emptyKey, emptyMsg, nil)))
-}
-
 // firstSuccess relays the first SUCCESS among answers; failing that, the
 // first FAILED answer whose messageKey is not notFound (a real error, such
 // as missingParamPublish, says more than "not here"); failing that, notFound.
