@@ -24,9 +24,9 @@ import (
 // caller's tenant: its meeting IDs are its own, as the index keeps them.
 func storeQuery(c *call) recordings.Query {
 	q := recordings.Query{Tenant: c.tenant.Name, Meta: map[string]string{}}
-	q.RecordIDs = csvParam(c.param("recordID"))
+	q.RecordIDs = idListParam(c.param("recordID"))
 	if len(q.RecordIDs) == 0 {
-		q.MeetingIDs = csvParam(c.param("meetingID"))
+		q.MeetingIDs = idListParam(c.param("meetingID"))
 	}
 	q.States = csvParam(strings.ToLower(c.param("state")))
 	for k, v := range metaParams(c) {
@@ -54,6 +54,18 @@ func metaParams(c *call) map[string]string {
 		}
 	}
 	return out
+}
+
+// idListParam reads a list of IDs as bbb-web's decodeIds does (decoded
+// once more, then split; bbb.IDList), so that the store answers for the
+// IDs a BBB server would read. A list that does not decode is kept as one
+// ID, which matches no recording (and does not widen the filter to all).
+func idListParam(v string) []string {
+	ids, ok := bbb.IDList(v)
+	if !ok {
+		return []string{v}
+	}
+	return csvParam(strings.Join(ids, ","))
 }
 
 func csvParam(v string) []string {
