@@ -53,7 +53,7 @@ var mutations = []Mutation{
 	{
 		Name: "claim-ignored",
 		Why:  "the gateway ignores the owner Claim returns: two concurrent creates split a meeting over two servers",
-		File: "gateway/meetings.go",
+		File: "gateway/create.go",
 		Old:  "if fresh = ownerID == pick.ID; fresh {",
 		New:  "if ownerID, fresh = pick.ID, true; fresh {",
 		Pkgs: []string{"./gateway"}, Run: "Concurrent|Race", CI: true,
@@ -189,9 +189,17 @@ var mutations = []Mutation{
 	{
 		Name: "create-timeout-retry",
 		Why:  "a create that timed out is retried on another server: the meeting may now run twice",
-		File: "gateway/meetings.go",
-		Old:  "\t\t\tif bbb.IsConnectError(err) {\n\t\t\t\treq.Exclude = append(req.Exclude, s.ID)",
-		New:  "\t\t\tif true {\n\t\t\t\treq.Exclude = append(req.Exclude, s.ID)",
-		Pkgs: []string{"./gateway"}, Run: "Create|Timeout",
+		File: "gateway/create.go",
+		Old:  "\t\tc.fail(w, errCreateTimeout)\n\t\treturn createAnswered",
+		New:  "\t\treturn drop()",
+		Pkgs: []string{"./gateway"}, Run: "Create|Timeout|Split", CI: true,
+	},
+	{
+		Name: "create-unsure-moves",
+		Why:  "a create whose connection dropped mid-answer moves to another server: the meeting may now run twice",
+		File: "gateway/create.go",
+		Old:  "\t\toutcome(pool.Failure, err.Error())\n\t\tc.fail(w, errCreateUnsure)\n\t\treturn createAnswered",
+		New:  "\t\toutcome(pool.Failure, err.Error())\n\t\treturn drop()",
+		Pkgs: []string{"./gateway"}, Run: "Create|Timeout|Split|Reset",
 	},
 }
