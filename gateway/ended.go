@@ -21,7 +21,10 @@ import (
 func (g *Gateway) MeetingEnded(ctx context.Context, t callback.Target) callback.Ending {
 	tn := g.tenants.Get(t.Tenant)
 	if tn == nil {
-		return callback.EndRunning // a tenant no longer configured has nothing to free
+		// A tenant no longer configured has nothing to free, and its
+		// integration is no longer served.
+		g.log.Info("meeting-ended callback of a tenant no longer configured: dropped", "tenant", t.Tenant, "meetingID", t.MeetingID)
+		return callback.EndRunning
 	}
 	bbbID, err := tn.Scope(t.MeetingID)
 	if err != nil {
