@@ -207,12 +207,38 @@ func TestHangingServerCostsOneCreate(t *testing.T) {
 	}
 }
 
+// heldClaims holds every claim until n claims wait or a while passes, so
+// that creates meet between their limit check and their claim: the race a
+// limit that counts only claimed meetings loses.
+type heldClaims struct {
+	state.Store
+	mu      sync.Mutex
+	n       int
+	release chan struct{}
+}
+
+func (h *heldClaims) Claim(m state.Meeting, prev string) (string, error) {
+	h.mu.Lock()
+	if h.n--; h.n == 0 {
+		close(h.release)
+	}
+	h.mu.Unlock()
+	select {
+	case <-h.release:
+	case <-time.After(300 * time.Millisecond):
+	}
+	return h.Store.Claim(m, prev)
+}
+
 // TestMaxMeetingsUnderConcurrency: 40 creates at once against a limit of
-// 5 run 5 meetings, not 40.
+// 5 run 5 meetings, not 40, even when they all get between the limit
+// check and the claim at once.
 func TestMaxMeetingsUnderConcurrency(t *testing.T) {
 	limited := uniA
 	limited.Policy = tenant.Policy{MaxMeetings: 5}
 	c := tenantCluster(t, 2, limited)
+	held := &heldClaims{Store: c.store, n: 40, release: make(chan struct{})}
+	c.gw = gateway.New(c.cfg, c.pool, held)
 	a := client{c: c, secret: "uni-a-secret-1", host: "bbb.uni-a.example"}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
