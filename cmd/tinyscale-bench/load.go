@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -37,6 +38,8 @@ type tally struct {
 	span             time.Duration // longest time over which one attack sent its requests
 	lat              vegeta.LatencyMetrics
 	firstError       string
+	// mu lets attacks running at once add to one tally.
+	mu sync.Mutex
 }
 
 // throughput is the right answers per second of wall time.
@@ -75,6 +78,7 @@ func (a attack) run(ctx context.Context, t *tally) error {
 	start := time.Now()
 	var first, last time.Time
 	for res := range atk.Attack(vegeta.NewStaticTargeter(a.targets...), pacer, a.duration, a.name) {
+		t.mu.Lock()
 		t.requests++
 		t.lat.Add(res.Latency)
 		if first.IsZero() || res.Timestamp.Before(first) {
@@ -89,7 +93,10 @@ func (a attack) run(ctx context.Context, t *tally) error {
 				t.firstError = describe(res)
 			}
 		}
+		t.mu.Unlock()
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.wall += time.Since(start)
 	t.span = max(t.span, last.Sub(first))
 	return ctx.Err()

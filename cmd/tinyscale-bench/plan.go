@@ -44,6 +44,21 @@ type plan struct {
 	memServers  int
 	memMeetings int
 	memSettle   time.Duration
+
+	// scale: scaleServers × scaleMeetings running meetings of scaleUsers,
+	// behind scaleInstances sharing one Redis, polled every
+	// scaleInterval; CPU over scaleIdle with no traffic; then scaleJoins
+	// and scaleCreates within scaleSpread.
+	scaleServers, scaleMeetings, scaleUsers int
+	scaleInstances                          int
+	scaleInterval, scaleIdle                time.Duration
+	scaleJoins, scaleCreates                int
+	scaleSpread                             time.Duration
+
+	// soak: soakCycles of soakMeetings created, joined twice and ended,
+	// with soakBadChecksums wrong checksums, polled every soakPoll.
+	soakCycles, soakMeetings, soakBadChecksums int
+	soakPoll                                   time.Duration
 }
 
 // defaultPollInterval is tinyscale's TINYSCALE_POLL_INTERVAL default, the
@@ -59,6 +74,10 @@ var fullPlan = plan{
 	rushServers: 100, rushJoins: 4000, rushCreates: 400, rushSpread: time.Second,
 	pollServers: 500, pollMeetings: 20, pollUsers: 5, pollInterval: defaultPollInterval, pollWindow: 30 * time.Second,
 	memServers: 5, memMeetings: 10000, memSettle: 2 * time.Second,
+	scaleServers: 500, scaleMeetings: 100, scaleUsers: 3, scaleInstances: 3,
+	scaleInterval: defaultPollInterval, scaleIdle: 20 * time.Second,
+	scaleJoins: 20000, scaleCreates: 2000, scaleSpread: 10 * time.Second,
+	soakCycles: 10, soakMeetings: 2000, soakBadChecksums: 200, soakPoll: time.Second,
 }
 
 // quickPlan runs every scenario at its real scale where that is cheap, and
@@ -72,6 +91,10 @@ var quickPlan = plan{
 	rushServers: 100, rushJoins: 4000, rushCreates: 400, rushSpread: time.Second,
 	pollServers: 500, pollMeetings: 20, pollUsers: 5, pollInterval: 2 * time.Second, pollWindow: 6 * time.Second,
 	memServers: 5, memMeetings: 2000, memSettle: time.Second,
+	scaleServers: 100, scaleMeetings: 50, scaleUsers: 5, scaleInstances: 3,
+	scaleInterval: 2 * time.Second, scaleIdle: 4 * time.Second,
+	scaleJoins: 6000, scaleCreates: 600, scaleSpread: 3 * time.Second,
+	soakCycles: 4, soakMeetings: 1000, soakBadChecksums: 100, soakPoll: time.Second,
 }
 
 // tinyPlan exercises every scenario in a few seconds, for the test: the
@@ -84,4 +107,8 @@ var tinyPlan = plan{
 	rushServers: 3, rushJoins: 100, rushCreates: 10, rushSpread: 200 * time.Millisecond,
 	pollServers: 5, pollMeetings: 2, pollUsers: 2, pollInterval: 200 * time.Millisecond, pollWindow: 600 * time.Millisecond,
 	memServers: 2, memMeetings: 50, memSettle: 100 * time.Millisecond,
+	scaleServers: 4, scaleMeetings: 3, scaleUsers: 2, scaleInstances: 2,
+	scaleInterval: 200 * time.Millisecond, scaleIdle: 400 * time.Millisecond,
+	scaleJoins: 80, scaleCreates: 8, scaleSpread: 300 * time.Millisecond,
+	soakCycles: 2, soakMeetings: 10, soakBadChecksums: 5, soakPoll: 200 * time.Millisecond,
 }

@@ -38,6 +38,8 @@ var scenarios = []scenario{
 	{"polling", "the poller's CPU time over many servers", runPolling},
 	{"memory", "RSS idle and with many meetings placed", runMemory},
 	{"recordings", "the recording store: upload RSS, getRecordings over a large index, playback beside a file server", runRecordings},
+	{"scale", "a large fleet behind three instances sharing one Redis, in a morning rush", runScale},
+	{"soak", "memory after many cycles of meetings created, joined and ended", runSoak},
 }
 
 func scenarioNames() []string {

@@ -18,7 +18,7 @@ import (
 const benchSecret = "tinyscale-bench-0f6c3e2a9b7d4c1e8a5f"
 
 // readyWait bounds tinyscale's startup: it checks every server first.
-const readyWait = 60 * time.Second
+const readyWait = 3 * time.Minute
 
 // tinyscaleProc is the tinyscale binary running in front of fake servers.
 type tinyscaleProc struct {
