@@ -40,9 +40,16 @@ type options struct {
 func main() {
 	// The ceiling server is this binary run again with roleEnv set: the
 	// bare 302 server is measured as a process of its own, as tinyscale is.
-	if os.Getenv(roleEnv) == roleCeiling {
+	switch os.Getenv(roleEnv) {
+	case roleCeiling:
 		if err := serveCeiling(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "tinyscale-bench ceiling:", err)
+			os.Exit(1)
+		}
+		return
+	case roleFleet:
+		if err := serveFleet(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "tinyscale-bench fleet:", err)
 			os.Exit(1)
 		}
 		return

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -44,4 +48,47 @@ func callDelta(before, after map[string]int64) (map[string]int64, int64) {
 		}
 	}
 	return d, total
+}
+
+// redisProc is a redis-server the benchmark runs for itself: without
+// persistence, on a free loopback port, dying with the benchmark.
+type redisProc struct {
+	*child
+	addr string
+}
+
+// startRedis starts redis-server in dir and waits until it answers PING.
+func startRedis(ctx context.Context, dir string) (*redisProc, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("the scale scenario runs its own redis-server: %v", err)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--daemonize", "no", "--loglevel", "warning")
+	c, err := startChild("redis-server", cmd)
+	if err != nil {
+		return nil, err
+	}
+	r := &redisProc{child: c, addr: addr}
+	rc := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer rc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := rc.Ping(pctx).Err()
+		cancel()
+		if err == nil {
+			return r, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			r.stop()
+			return nil, fmt.Errorf("redis-server on %s did not answer: %v: %s", addr, err, c.tail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -14,8 +14,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
-
-	"github.com/tinyscale/tinyscale/internal/testredis"
 )
 
 // Targets of the scale scenario (issue 15).
@@ -45,33 +43,25 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rd, err := testredis.Launch(0, dir)
+	rd, err := startRedis(ctx, dir)
 	if err != nil {
-		return nil, fmt.Errorf("the scale scenario runs its own redis-server: %v", err)
-	}
-	defer rd.Stop()
-	rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", rd.Port)})
-	defer rc.Close()
-
-	f := startFleet(p.scaleServers)
-	defer f.close()
-	t0 := time.Now()
-	if err := f.seed(ctx, "scale", p.scaleMeetings, 0); err != nil {
 		return nil, err
 	}
-	hourAgo := time.Now().Add(-time.Hour)
-	for i, s := range f {
-		for n := range p.scaleMeetings {
-			id := fmt.Sprintf("scale-%d-%d", i, n)
-			s.AddUsers(id, p.scaleUsers-1, true, false)
-			s.AddUsers(id, 1, true, true)
-			s.SetCreated(id, hourAgo)
-		}
+	defer rd.stop()
+	rc := redis.NewClient(&redis.Options{Addr: rd.addr})
+	defer rc.Close()
+
+	// The fakes run in a process of their own (see roleFleet).
+	t0 := time.Now()
+	fl, err := startFleetProc(fleetSpec{Servers: p.scaleServers, Meetings: p.scaleMeetings, Users: p.scaleUsers, Prefix: "scale"}, 5*time.Minute)
+	if err != nil {
+		return nil, err
 	}
-	e.logf("%d servers with %d meetings each (%d participants, audio, one camera) in %.1fs",
+	defer fl.stop()
+	e.logf("%d servers with %d meetings each (%d participants, audio, one camera), in a process of their own, in %.1fs",
 		p.scaleServers, p.scaleMeetings, p.scaleUsers, time.Since(t0).Seconds())
 
-	env := []string{"TINYSCALE_REDIS_URL=" + rd.URL(), "TINYSCALE_POLL_INTERVAL=" + p.scaleInterval.String()}
+	env := []string{"TINYSCALE_REDIS_URL=redis://" + rd.addr, "TINYSCALE_POLL_INTERVAL=" + p.scaleInterval.String()}
 	var inst []*tinyscaleProc
 	defer func() {
 		for _, ts := range inst {
@@ -88,7 +78,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			}
 			env = append(env, "TINYSCALE_PPROF_LISTEN="+pprofAddr)
 		}
-		ts, err := startTinyscale(ctx, e.bin, f, env...)
+		ts, err := startTinyscaleAt(ctx, e.bin, fl.refs, env...)
 		if err != nil {
 			return nil, fmt.Errorf("instance %d: %v", i+1, err)
 		}
@@ -220,17 +210,21 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	perCreate := (float64(rushCmds) - background*rushTook.Seconds() - rushJoinCmds) / float64(max(1, creates))
 
 	// Where the new meetings went.
-	perServer := make([]int, len(f))
+	ids, err := fl.meetingIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	perServer := make([]int, len(ids))
 	placed := 0
-	for i, s := range f {
-		for _, m := range s.Meetings() {
-			if strings.HasPrefix(m.MeetingID, "scale-new-") {
+	for i, ms := range ids {
+		for _, id := range ms {
+			if strings.HasPrefix(id, "scale-new-") {
 				perServer[i]++
 				placed++
 			}
 		}
 	}
-	mean := float64(placed) / float64(len(f))
+	mean := float64(placed) / float64(len(ids))
 	fullest := slices.Max(perServer)
 	spread := float64(fullest) / mean
 
@@ -248,7 +242,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 
 	nerr := joinT.errors + createT.errors + probe.errors + abs(creates-placed)
 	figures := map[string]float64{
-		"scale_servers": float64(len(f)), "scale_meetings": float64(len(f) * p.scaleMeetings), "scale_instances": float64(len(inst)),
+		"scale_servers": float64(len(ids)), "scale_meetings": float64(len(ids) * p.scaleMeetings), "scale_instances": float64(len(inst)),
 		"scale_join_p50_ms": ms(joinT.p50()), "scale_join_p99_ms": ms(joinT.p99()), "scale_join_max_ms": ms(joinT.lat.Max),
 		"scale_create_p50_ms": ms(createT.p50()), "scale_create_p99_ms": ms(createT.p99()),
 		"scale_joins": float64(joinT.requests), "scale_creates": float64(createT.requests), "scale_placed": float64(placed),
@@ -265,7 +259,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	if nerr > 0 {
 		errNote = fmt.Sprintf("; %d errors, the first: %s", nerr, firstOf(joinT.firstError, createT.firstError, probe.firstError))
 	}
-	fleet := fmt.Sprintf("%d servers × %d meetings, %d instances", len(f), p.scaleMeetings, len(inst))
+	fleet := fmt.Sprintf("%d servers × %d meetings, %d instances", len(ids), p.scaleMeetings, len(inst))
 	return []result{
 		{
 			Scenario: fmt.Sprintf("scale rush: %d joins + %d creates in %s, %s", joinT.requests, createT.requests, p.scaleSpread, fleet),
@@ -298,7 +292,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			Scenario: "scale: RSS per instance",
 			Measured: joinFloats(rss, "%.1f MB"),
 			Verdict:  verdictInfo,
-			Note:     fmt.Sprintf("after the rush, each holding the %d meetings", len(f)*p.scaleMeetings+placed),
+			Note:     fmt.Sprintf("after the rush, each holding the %d meetings", len(ids)*p.scaleMeetings+placed),
 		},
 		{
 			Scenario: "scale: Redis commands per join / per create",

@@ -39,6 +39,16 @@ func (t *tinyscaleProc) apiURL(call string) string {
 // answers 200, that is once every server was checked and at least one is
 // available.
 func startTinyscale(ctx context.Context, bin string, fakes []*bbbfake.Server, env ...string) (*tinyscaleProc, error) {
+	refs := make([]fakeRef, len(fakes))
+	for i, f := range fakes {
+		refs[i] = fakeRef{URL: f.URL(), Secret: f.Secret()}
+	}
+	return startTinyscaleAt(ctx, bin, refs, env...)
+}
+
+// startTinyscaleAt is startTinyscale in front of fake servers known by
+// URL and secret (a fleet process's).
+func startTinyscaleAt(ctx context.Context, bin string, fakes []fakeRef, env ...string) (*tinyscaleProc, error) {
 	dir, err := os.MkdirTemp("", "tinyscale-bench-")
 	if err != nil {
 		return nil, err
@@ -50,7 +60,7 @@ func startTinyscale(ctx context.Context, bin string, fakes []*bbbfake.Server, en
 	}
 	list := make([]entry, len(fakes))
 	for i, f := range fakes {
-		list[i] = entry{ID: "fake-" + itoa(i), Host: f.URL(), Secret: f.Secret()}
+		list[i] = entry{ID: "fake-" + itoa(i), Host: f.URL, Secret: f.Secret}
 	}
 	data, _ := json.Marshal(list)
 	servers := filepath.Join(dir, "servers.json")

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/tinyscale/tinyscale/bbb"
+	"github.com/tinyscale/tinyscale/pool"
+)
+
+// roleFleet runs this binary as a process of fake servers: the scale
+// scenario's 500 fakes rendering getMeetings for three pollers are more
+// work than the load generator, and in one Go process they would delay
+// its sends and its clock (the latencies it measures). In a process of
+// their own they are what BBB servers are to tinyscale: other machines,
+// here sharing the same cores.
+const roleFleet = "fleet"
+
+// fleetSpec is what the fleet process is asked to run (in fleetEnv, JSON).
+type fleetSpec struct {
+	Servers, Meetings, Users int
+	Prefix                   string
+}
+
+const fleetEnv = "TINYSCALE_BENCH_FLEET"
+
+// fakeRef is one fake server of a fleet process: where it is, its secret.
+type fakeRef struct {
+	URL    string `json:"url"`
+	Secret string `json:"secret"`
+}
+
+// serveFleet starts and seeds the fakes of the spec in fleetEnv, each
+// meeting with Users participants on audio, one with a camera, running for
+// an hour already; writes their refs as one JSON line to out; and serves
+// until in reaches its end.
+func serveFleet(in io.Reader, out io.Writer) error {
+	var spec fleetSpec
+	if err := json.Unmarshal([]byte(os.Getenv(fleetEnv)), &spec); err != nil {
+		return fmt.Errorf("%s: %v", fleetEnv, err)
+	}
+	raiseFileLimit()
+	f := startFleet(spec.Servers)
+	defer f.close()
+	if err := f.seed(context.Background(), spec.Prefix, spec.Meetings, 0); err != nil {
+		return err
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	refs := make([]fakeRef, len(f))
+	for i, s := range f {
+		for n := range spec.Meetings {
+			id := fmt.Sprintf("%s-%d-%d", spec.Prefix, i, n)
+			s.AddUsers(id, spec.Users-1, true, false)
+			s.AddUsers(id, 1, true, true)
+			s.SetCreated(id, hourAgo)
+		}
+		refs[i] = fakeRef{URL: s.URL(), Secret: s.Secret()}
+	}
+	line, _ := json.Marshal(refs)
+	fmt.Fprintf(out, "%s\n", line)
+	io.Copy(io.Discard, in)
+	return nil
+}
+
+// fleetProc is a fleet process.
+type fleetProc struct {
+	*child
+	refs  []fakeRef
+	stdin io.Closer
+}
+
+// startFleetProc runs this binary again as a fleet of spec and waits
+// until its fakes are seeded.
+func startFleetProc(spec fleetSpec, wait time.Duration) (*fleetProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	js, _ := json.Marshal(spec)
+	cmd := exec.Command(exe)
+	cmd.Env = cleanEnv(roleEnv+"="+roleFleet, fleetEnv+"="+string(js))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	c, err := startChild("fake fleet", cmd)
+	if err != nil {
+		return nil, err
+	}
+	p := &fleetProc{child: c, stdin: stdin}
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReaderSize(stdout, 1<<20).ReadString('\n')
+		line <- s
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case s := <-line:
+		if err := json.Unmarshal([]byte(strings.TrimSpace(s)), &p.refs); err != nil {
+			p.stop()
+			return nil, fmt.Errorf("fake fleet said %.200q: %s", s, c.tail())
+		}
+		return p, nil
+	case <-time.After(wait):
+		p.stop()
+		return nil, fmt.Errorf("fake fleet not seeded within %v: %s", wait, c.tail())
+	}
+}
+
+// stop closes the fleet's stdin, which ends it, then waits as child.stop does.
+func (p *fleetProc) stop() {
+	p.stdin.Close()
+	p.child.stop()
+}
+
+// meetingIDs asks every fake of the fleet for its meetings (getMeetings,
+// signed with its secret), in the order of refs.
+func (p *fleetProc) meetingIDs(ctx context.Context) ([][]string, error) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	defer hc.CloseIdleConnections()
+	out := make([][]string, len(p.refs))
+	for i, r := range p.refs {
+		ms, err := pool.Check(ctx, pool.NewServer(r.URL, &bbb.Client{Base: r.URL, Secret: r.Secret, HTTP: hc}))
+		if err != nil {
+			return nil, fmt.Errorf("getMeetings on %s: %v", r.URL, err)
+		}
+		for _, m := range ms {
+			out[i] = append(out[i], m.MeetingID)
+		}
+	}
+	return out, nil
+}
