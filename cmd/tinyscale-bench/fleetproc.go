@@ -113,6 +113,8 @@ func startFleetProc(spec fleetSpec, wait time.Duration) (*fleetProc, error) {
 			return nil, fmt.Errorf("fake fleet said %.200q: %s", s, c.tail())
 		}
 		return p, nil
+	case <-c.done:
+		return nil, c.exited()
 	case <-time.After(wait):
 		p.stop()
 		return nil, fmt.Errorf("fake fleet not seeded within %v: %s", wait, c.tail())

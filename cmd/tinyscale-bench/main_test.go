@@ -12,11 +12,17 @@ import (
 	"github.com/tinyscale/tinyscale/internal/ci"
 )
 
-// TestMain lets the test binary serve as the ceiling server, as the
-// command's binary does when the join scenario runs it again.
+// TestMain lets the test binary serve as the ceiling server and as a
+// fleet of fakes, as the command's binary does when the join and scale
+// scenarios run it again.
 func TestMain(m *testing.M) {
-	if os.Getenv(roleEnv) == roleCeiling {
-		if err := serveCeiling(os.Stdin, os.Stdout); err != nil {
+	roles := map[string]func() error{
+		roleCeiling: func() error { return serveCeiling(os.Stdin, os.Stdout) },
+		roleFleet:   func() error { return serveFleet(os.Stdin, os.Stdout) },
+	}
+	if serve := roles[os.Getenv(roleEnv)]; serve != nil {
+		if err := serve(); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
 		os.Exit(0)
