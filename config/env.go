@@ -89,6 +89,9 @@ type Env struct {
 	// UsageRetention is how long usage records are kept
 	// (TINYSCALE_USAGE_RETENTION, see env_usage.go).
 	UsageRetention time.Duration
+	// ShutdownTimeout bounds a graceful shutdown
+	// (TINYSCALE_SHUTDOWN_TIMEOUT, see env_shutdown.go).
+	ShutdownTimeout time.Duration
 }
 
 // Defaults for the optional variables.

@@ -13,6 +13,9 @@ const DefaultUsageRetention = 396 * 24 * time.Hour
 // loadUsage reads TINYSCALE_USAGE_RETENTION: how long usage records are
 // kept, in days ("400d") or as a Go duration ("9600h").
 func (e *Env) loadUsage(getenv func(string) string) error {
+	if err := e.loadShutdown(getenv); err != nil {
+		return err
+	}
 	e.UsageRetention = DefaultUsageRetention
 	v := strings.TrimSpace(getenv("TINYSCALE_USAGE_RETENTION"))
 	if v == "" {

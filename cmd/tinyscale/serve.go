@@ -237,13 +237,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return shutdown(srv, queue, stopPoll, env.ShutdownTimeout, log)
 }
 
 // handler routes the BBB API to the gateway, the admin API, the metrics
