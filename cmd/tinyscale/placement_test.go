@@ -20,6 +20,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tinyscale/tinyscale/admin"
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/bbbfake"
 	"github.com/tinyscale/tinyscale/internal/ci"
@@ -405,5 +406,41 @@ func TestE2EFullDiskFailsCreatesCleanly(t *testing.T) {
 	os.Remove(filler)
 	if r := tryCall(api, "create", url.Values{"meetingID": {"after-full"}, "name": {"Meeting"}}); r == nil || !r.OK() {
 		t.Errorf("create once the disk has room again: %+v", r)
+	}
+}
+
+// TestE2ETwoInstancesShareReservations: two instances on one Redis, no
+// poll between the creates. A big meeting created through instance A is
+// counted by instance B at once, so B's burst goes to the other server;
+// if B ignored A's reservations it would spread its burst over both.
+func TestE2ETwoInstancesShareReservations(t *testing.T) {
+	rs := testredis.Start(t)
+	fakes := []*bbbfake.Server{fake(t, "secret-a"), fake(t, "secret-b")}
+	dir := writeServers(t, entry(fakes[0]), entry(fakes[1]))
+	var roots []string
+	for range 2 {
+		port := freePort(t)
+		p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_REDIS_URL=" + rs.URL(),
+			"TINYSCALE_POLL_INTERVAL=1h", "TINYSCALE_LOG_LEVEL=warn", "TINYSCALE_ADMIN_TOKEN=" + adminToken})
+		p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
+		roots = append(roots, "http://127.0.0.1:"+port)
+	}
+	getOK(t, signed(roots[0]+"/bigbluebutton/api", "create", url.Values{"meetingID": {"big"}, "name": {"Big"}, "meta_bbb-meeting-size-hint": {"200"}}, clientSecret))
+	big := holderOf(fakes, "big")
+	waitFor(t, "instance B to count A's reservation", func() bool {
+		var list admin.ServerList
+		adminCall(t, roots[1], "GET", "servers", &list)
+		for _, s := range list.Servers {
+			if s.ID == big.Addr() && s.Pending > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	for i := range 5 {
+		getOK(t, signed(roots[1]+"/bigbluebutton/api", "create", url.Values{"meetingID": {fmt.Sprintf("burst-%d", i)}, "name": {"Burst"}}, clientSecret))
+		if big.HasMeeting(fmt.Sprintf("burst-%d", i)) {
+			t.Errorf("burst-%d went to the server A had just given a 200-seat meeting: B did not count A's reservation", i)
+		}
 	}
 }
