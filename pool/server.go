@@ -336,6 +336,9 @@ type Status struct {
 	Voice        int        `json:"voice"`
 	Video        int        `json:"video"`
 	Pending      int        `json:"pending"`
+	// PassiveStatus is what real creates met: the breaker and the creates
+	// under way (breaker_open, breaker_reason, creates_in_flight).
+	PassiveStatus
 }
 
 // Status returns a snapshot of the server.
@@ -346,7 +349,7 @@ func (s *Server) Status(m LoadModel, now time.Time) Status {
 		ID: s.ID, Host: s.Client.Base, Admin: s.admin, Online: s.health.online,
 		Fails: s.health.fails, LastPoll: s.health.lastPoll, LastError: s.health.lastError,
 		Load: s.loadLocked(m, now) / s.Weight, Weight: s.Weight, MaxLoad: s.MaxLoad, Tags: s.Tags,
-		Meetings: len(s.meetings), Pending: s.pending.len(),
+		Meetings: len(s.meetings), Pending: s.pending.len(), PassiveStatus: s.Passive(),
 	}
 	for _, ml := range s.meetings {
 		if !ml.Breakout {
