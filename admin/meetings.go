@@ -86,7 +86,9 @@ func (a *API) listMeetings(w http.ResponseWriter, r *http.Request) {
 		out.Meetings = append(out.Meetings, mi)
 	}
 	out.Total = len(out.Meetings)
-	out.Meetings, err = sortPage(pr, out.Meetings, meetingKeys, func(m MeetingInfo) string { return m.Tenant + "\x00" + m.MeetingID })
+	out.Meetings, err = sortPage(pr, out.Meetings, meetingKeys, func(a, b MeetingInfo) int {
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.MeetingID, b.MeetingID))
+	})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"cmp"
 	"fmt"
 	"net/http"
 	"slices"
@@ -57,10 +56,11 @@ func (p pageReq) matches(texts ...string) bool {
 	return false
 }
 
-// sortBy sorts items by the key function of the requested field (keys
-// must have it; "" keeps the given order), then by id for a stable
-// order, and returns the requested page.
-func sortPage[T any](p pageReq, items []T, keys map[string]func(a, b T) int, id func(T) string) ([]T, error) {
+// sortPage sorts items by the key function of the requested field (keys
+// must have it; "" keeps the given order), ties broken by tie (the
+// items' identity, so the order is total and paging is stable), and
+// returns the requested page.
+func sortPage[T any](p pageReq, items []T, keys map[string]func(a, b T) int, tie func(a, b T) int) ([]T, error) {
 	if p.sort != "" {
 		k, ok := keys[p.sort]
 		if !ok {
@@ -71,13 +71,13 @@ func sortPage[T any](p pageReq, items []T, keys map[string]func(a, b T) int, id 
 			slices.Sort(names)
 			return nil, fmt.Errorf("sort=%q: sort by one of %s (- first for descending)", p.sort, strings.Join(names, ", "))
 		}
-		slices.SortStableFunc(items, func(a, b T) int {
+		slices.SortFunc(items, func(a, b T) int {
 			c := k(a, b)
 			if p.desc {
 				c = -c
 			}
 			if c == 0 {
-				c = cmp.Compare(id(a), id(b))
+				c = tie(a, b)
 			}
 			return c
 		})

@@ -88,7 +88,7 @@ func (a *API) listServers(w http.ResponseWriter, r *http.Request) {
 		out.Servers = append(out.Servers, si)
 	}
 	out.Total = len(out.Servers)
-	out.Servers, err = sortPage(pr, out.Servers, serverKeys, func(s ServerInfo) string { return s.ID })
+	out.Servers, err = sortPage(pr, out.Servers, serverKeys, func(a, b ServerInfo) int { return strings.Compare(a.ID, b.ID) })
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return

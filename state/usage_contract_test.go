@@ -177,3 +177,30 @@ func TestRedisInstances(t *testing.T) {
 		t.Fatalf("after a second store: %d instances, want %d", n2, n1+1)
 	}
 }
+
+// TestMeetingCount checks that every store counts its placements.
+func TestMeetingCount(t *testing.T) {
+	for _, k := range storeKinds {
+		t.Run(k.name, func(t *testing.T) {
+			s := k.open(t)
+			c, ok := s.(MeetingCounter)
+			if !ok {
+				t.Fatalf("%s is not a MeetingCounter", k.name)
+			}
+			for i, id := range []string{"a", "b", "c"} {
+				if _, err := s.Claim(Meeting{Tenant: DefaultTenant, MeetingID: id, ServerID: "s1"}, ""); err != nil {
+					t.Fatal(err)
+				}
+				if n := c.MeetingCount(); n != i+1 {
+					t.Fatalf("MeetingCount = %d, want %d", n, i+1)
+				}
+			}
+			if err := s.Release(DefaultTenant, "b", "s1"); err != nil {
+				t.Fatal(err)
+			}
+			if n := c.MeetingCount(); n != 2 || n != len(s.Meetings()) {
+				t.Fatalf("after a release: MeetingCount = %d, Meetings %d", n, len(s.Meetings()))
+			}
+		})
+	}
+}
