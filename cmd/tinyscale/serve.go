@@ -305,9 +305,6 @@ func startupCheck(ctx context.Context, p *pool.Pool, timeout time.Duration, log 
 		waiting[s.ID] = true // all before any check starts: they delete under mu
 	}
 	var wg sync.WaitGroup
-	for _, s := range servers {
-		waiting[s.ID] = true // all before the first check starts: they delete under mu
-	}
 	for i, s := range servers {
 		wg.Add(1)
 		go func() {
