@@ -12,6 +12,7 @@ import (
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/gateway"
+	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
 )
 
@@ -215,5 +216,23 @@ func TestTextTrackUploadRoutesByTheQuery(t *testing.T) {
 	}
 	if n := len(c.fakes[0].Requests()); n != 0 {
 		t.Fatalf("the refused upload reached the server (%d requests)", n)
+	}
+}
+
+// TestPanicInAFanOutPartIsContained: a panic in one server's part of a
+// fan-out (here a server without a client) is logged at ERROR with the
+// call; that server is left out as if it had failed, the process lives.
+func TestPanicInAFanOutPartIsContained(t *testing.T) {
+	var logs bytes.Buffer
+	p := pool.New(pool.NewServer("broken", nil))
+	gw := gateway.New(gateway.Config{Secrets: []string{testSecret}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, p, state.NewMemory())
+	req, _ := http.NewRequest("GET", "/bigbluebutton/api/getMeetings?"+bbb.Sign(bbb.SHA1, "getMeetings", "", testSecret), nil)
+	rec := newRecorder()
+	gw.ServeHTTP(rec, req)
+	if !strings.Contains(rec.body.String(), "<messageKey>noMeetings</messageKey>") {
+		t.Fatalf("answer %d %s", rec.code, rec.body.String())
+	}
+	if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "call=getMeetings") {
+		t.Fatalf("log: %s", l)
 	}
 }

@@ -25,8 +25,10 @@ func (g *Gateway) fanout(ctx context.Context, servers []*pool.Server, c *call, q
 	var wg sync.WaitGroup
 	for i, s := range servers {
 		wg.Add(1)
+		out[i] = answer{server: s, err: errWorkerPanic} // kept if the call panics
 		go func() {
 			defer wg.Done()
+			defer g.recoverWorker(c.name)
 			cctx, cancel := context.WithTimeout(ctx, g.cfg.FanoutTimeout)
 			defer cancel()
 			res, err := g.do(cctx, s, c, query(s))

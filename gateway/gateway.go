@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -261,6 +262,19 @@ func (g *Gateway) recoverCall(w *responseWriter, c *call) {
 		bbb.WriteError(w, &bbb.Error{Key: "internalError", Message: "The request could not be answered."})
 	}
 }
+
+// recoverWorker keeps a panic in a goroutine that a call started (one
+// server's part of a fan-out) from taking the process down: it is logged
+// at ERROR with the call, and that part is lost as if the server had
+// failed. Deferred directly, so that recover sees the panic.
+func (g *Gateway) recoverWorker(call string) {
+	if v := recover(); v != nil {
+		g.log.Error("panic answering an API call", "call", call, "panic", v, "stack", string(debug.Stack()))
+	}
+}
+
+// errWorkerPanic is the answer of a fan-out part whose call panicked.
+var errWorkerPanic = errors.New("the call to this server failed inside tinyscale")
 
 // responseWriter notes whether an answer was started, so a recovered panic
 // knows whether it can still answer.

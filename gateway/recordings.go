@@ -143,6 +143,7 @@ func (g *Gateway) liveRecordings(c *call, pg page, skip func(recordID string) bo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer g.recoverWorker(c.name)
 			n := g.livePages(c, s, query, spec, want, exact, keep)
 			mu.Lock()
 			total += n

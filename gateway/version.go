@@ -69,6 +69,7 @@ func (g *Gateway) LearnVersions(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer g.recoverWorker("root")
 			got[i] = g.rootVersion(ctx, s)
 		}()
 	}
