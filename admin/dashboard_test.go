@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -157,18 +158,30 @@ func TestDashboardSession(t *testing.T) {
 // TestDashboardLoginRefusals checks the cross-site login, the limit on
 // failed logins, and an expired session.
 func TestDashboardLoginRefusals(t *testing.T) {
-	e := newEnv(t, token, nil, "bbb1")
+	base := newEnv(t, token, nil, "bbb1")
+	// The API with its default limit on wrong tokens (newEnv lifts it).
+	srv := httptest.NewServer(New(Config{Token: token, Fleet: base.fleet, Store: base.store}))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, url: srv.URL, pool: base.pool, fleet: base.fleet, store: base.store}
 	b := &browser{t: t, e: e}
 	res := b.do("POST", "/admin/login", "token="+token, map[string]string{"Origin": "https://evil.example"})
 	if res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
 		t.Errorf("cross-site login: HTTP %d, cookies %v", res.StatusCode, res.Cookies())
 	}
 	res.Body.Close()
-	for range loginFailures {
+	for range defaultAuthFailures {
 		b.login("guess")
 	}
-	if res := b.login(token); !strings.Contains(res.Header.Get("Location"), "error=limit") || b.cookie != nil {
-		t.Errorf("login after %d failures: to %q, cookie %v", loginFailures, res.Header.Get("Location"), b.cookie)
+	if res := b.login("guess"); !strings.Contains(res.Header.Get("Location"), "error=limit") || b.cookie != nil {
+		t.Errorf("a wrong login after %d failures: to %q, cookie %v", defaultAuthFailures, res.Header.Get("Location"), b.cookie)
+	}
+	// The wrong tokens count with the API's: the Bearer token is limited too.
+	if st, _ := e.adminAs("Bearer guess", "GET", Prefix+"servers", nil, nil); st != http.StatusTooManyRequests {
+		t.Errorf("a wrong Bearer token after the failed logins: HTTP %d, want 429", st)
+	}
+	// The right token always gets in: a guesser locks no operator out.
+	if res := b.login(token); res.Header.Get("Location") != "/admin/" || b.cookie == nil {
+		t.Errorf("the right token after failures: to %q, cookie %v", res.Header.Get("Location"), b.cookie)
 	}
 
 	// Sessions expire.

@@ -23,11 +23,6 @@ const (
 	SessionTTL = 12 * time.Hour
 	// maxSessions bounds the sessions kept; the oldest goes first.
 	maxSessions = 1000
-	// Failed logins: after loginFailures within loginWindow, logins are
-	// refused for the rest of the window, so the token cannot be guessed
-	// at network speed.
-	loginFailures = 10
-	loginWindow   = time.Minute
 )
 
 type session struct {
@@ -38,11 +33,9 @@ type session struct {
 // sessions is the set of logged-in dashboard sessions, by the SHA-256 of
 // their IDs (a memory dump does not hold a usable cookie).
 type sessions struct {
-	mu       sync.Mutex
-	byID     map[[32]byte]session
-	fails    int
-	failFrom time.Time
-	now      func() time.Time
+	mu   sync.Mutex
+	byID map[[32]byte]session
+	now  func() time.Time
 }
 
 func newSessions() *sessions {
@@ -105,23 +98,6 @@ func (s *sessions) end(r *http.Request) {
 		delete(s.byID, sha256.Sum256([]byte(c.Value)))
 		s.mu.Unlock()
 	}
-}
-
-// allowLogin reports whether a login may be tried now, and failed counts
-// a failed one.
-func (s *sessions) allowLogin() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.now().Sub(s.failFrom) > loginWindow {
-		s.fails, s.failFrom = 0, s.now()
-	}
-	return s.fails < loginFailures
-}
-
-func (s *sessions) failed() {
-	s.mu.Lock()
-	s.fails++
-	s.mu.Unlock()
 }
 
 // csrfOK reports whether r carries the session's CSRF token: needed on
