@@ -190,7 +190,12 @@ func (p *Pusher) once(ctx context.Context, f Folder) error {
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return err
+		// Not the URL: its signed query would show in the logs.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("POST %s%s: %w", strings.TrimRight(p.URL, "/"), PushPath, err)
 	}
 	defer res.Body.Close()
 	var a pushAnswer
