@@ -135,6 +135,11 @@ func TestUsageThroughBinary(t *testing.T) {
 	if rec.Tenant != "default" || rec.MeetingID != "billing-1" || rec.Name != `Billing, "quoted"` || !rec.Recorded || rec.Server != f.Addr() {
 		t.Errorf("record %+v", rec)
 	}
+	// Three participants at most, for at most the meeting's duration (the
+	// exact count against a script is usage.TestParticipantMinutesFromRealPolls).
+	if rec.PeakParticipants != 3 || rec.ParticipantMinutes <= 0 || rec.ParticipantMinutes > 3*rec.DurationSeconds/60+1e-9 {
+		t.Errorf("record %+v: participant-minutes beyond 3 × %vs", rec, rec.DurationSeconds)
+	}
 	env := []string{"TINYSCALE_ADMIN_URL=" + root, "TINYSCALE_ADMIN_TOKEN=" + adminToken}
 	tests := []struct {
 		args []string
