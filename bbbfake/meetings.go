@@ -2,7 +2,6 @@ package bbbfake
 
 import (
 	"maps"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -215,10 +214,7 @@ func (s *Server) meetingEnded(m *meeting, _ bool) {
 	for _, u := range []string{m.meetingEndedURL, m.metadata["endcallbackurl"]} {
 		if u != "" {
 			s.callbacks.Add(1)
-			go func() {
-				defer s.callbacks.Done()
-				s.callBack(http.MethodGet, appendQuery(u, q), nil, nil)
-			}()
+			go s.endedCallback(appendQuery(u, q))
 		}
 	}
 }

@@ -55,6 +55,11 @@ type Server struct {
 	hooksFlavour HooksFlavour
 	hooksAuth2   bool
 	hookRetries  []time.Duration
+	// endRetries are the waits between meeting-ended callback attempts;
+	// nil for BBB's own (endedRetries).
+	endRetries []time.Duration
+	// endSent is every meeting-ended callback attempt, for tests.
+	endSent []CallbackAttempt
 	hookSent     []HookDelivery
 	hookWG       sync.WaitGroup
 	callbacks    sync.WaitGroup // end callbacks under way
