@@ -59,10 +59,10 @@ type Server struct {
 	// nil for BBB's own (endedRetries).
 	endRetries []time.Duration
 	// endSent is every meeting-ended callback attempt, for tests.
-	endSent []CallbackAttempt
-	hookSent     []HookDelivery
-	hookWG       sync.WaitGroup
-	callbacks    sync.WaitGroup // end callbacks under way
+	endSent   []CallbackAttempt
+	hookSent  []HookDelivery
+	hookWG    sync.WaitGroup
+	callbacks sync.WaitGroup // end callbacks under way
 }
 
 // Start starts a fake server on 127.0.0.1 with a free port, checking
