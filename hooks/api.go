@@ -53,6 +53,9 @@ func (s *Service) create(t *tenant.Tenant, p func(string) (string, bool)) ([]byt
 		return duplicateXML(got), "duplicateWarning"
 	}
 	s.log.Info("hook registered", "tenant", t.Name, "hook", got.ID, "host", hostOf(cb), "raw", got.Raw)
+	if got.Raw {
+		s.Nudge() // the servers need tinyscale's raw hook now
+	}
 	return createdXML(got), bbb.Success
 }
 

@@ -15,6 +15,8 @@ type event struct {
 	// meetingID is data.attributes.meeting["external-meeting-id"]: the ID
 	// BBB knows, scoped for a named tenant's meeting; "" if none.
 	meetingID string
+	// internalID is BBB's internal-meeting-id.
+	internalID string
 }
 
 type mappedShape struct {
@@ -23,6 +25,7 @@ type mappedShape struct {
 		Attributes struct {
 			Meeting struct {
 				External string `json:"external-meeting-id"`
+				Internal string `json:"internal-meeting-id"`
 			} `json:"meeting"`
 		} `json:"attributes"`
 	} `json:"data"`
@@ -41,7 +44,8 @@ func parseEvents(field string) ([]event, error) {
 		if json.Unmarshal(raw, &m) != nil {
 			continue // not an object: nothing a hook could be matched on
 		}
-		out = append(out, event{raw: raw, id: m.Data.ID, meetingID: m.Data.Attributes.Meeting.External})
+		mt := m.Data.Attributes.Meeting
+		out = append(out, event{raw: raw, id: m.Data.ID, meetingID: mt.External, internalID: mt.Internal})
 	}
 	return out, nil
 }

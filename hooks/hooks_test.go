@@ -111,19 +111,24 @@ func TestTakes(t *testing.T) {
 		name              string
 		h                 state.Hook
 		tenant, local, id string
+		raw               bool
 		want              bool
 	}{
-		{"global", global, "a", "room", "meeting-created", true},
-		{"other tenant", global, "b", "room", "meeting-created", false},
-		{"meeting hook, its meeting", room, "a", "room", "user-left", true},
-		{"meeting hook, another meeting", room, "a", "other", "user-left", false},
-		{"meeting hook, no meeting", room, "a", "", "x", false},
-		{"event list, named (case)", joins, "a", "room", "User-Joined", true},
-		{"event list, not named", joins, "a", "room", "user-left", false},
-		{"event list, no id", joins, "a", "room", "", false},
-		{"raw hooks get no mapped events", raw, "a", "room", "meeting-created", false},
+		{"global", global, "a", "room", "meeting-created", false, true},
+		{"other tenant", global, "b", "room", "meeting-created", false, false},
+		{"meeting hook, its meeting", room, "a", "room", "user-left", false, true},
+		{"meeting hook, another meeting", room, "a", "other", "user-left", false, false},
+		{"meeting hook, no meeting", room, "a", "", "x", false, false},
+		{"event list, named (case)", joins, "a", "room", "User-Joined", false, true},
+		{"event list, not named", joins, "a", "room", "user-left", false, false},
+		{"event list, no id", joins, "a", "room", "", false, false},
+		{"raw hooks get no mapped events", raw, "a", "room", "meeting-created", false, false},
+		{"raw hooks get raw messages", raw, "a", "room", "", true, true},
+		{"mapped hooks get no raw messages", global, "a", "room", "", true, false},
+		{"raw hook with an eventID list gets none", state.Hook{Tenant: "a", Raw: true, EventIDs: []string{"x"}}, "a", "room", "", true, false},
+		{"raw hook of another tenant", raw, "b", "room", "", true, false},
 	} {
-		if got := takes(tc.h, tc.tenant, tc.local, tc.id); got != tc.want {
+		if got := takes(tc.h, tc.tenant, tc.local, tc.id, tc.raw); got != tc.want {
 			t.Errorf("%s: takes = %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/tinyscale/tinyscale/bbb"
@@ -43,10 +44,16 @@ func (s *Service) Run(ctx context.Context) {
 // CheckAll checks every server that takes calls, at once.
 func (s *Service) CheckAll(ctx context.Context) {
 	online := map[string]bool{}
+	wantRaw := false
+	if hooks, err := s.cfg.Store.Hooks(); err == nil {
+		for _, h := range hooks {
+			wantRaw = wantRaw || h.Raw
+		}
+	}
 	var wg sync.WaitGroup
 	for _, srv := range s.cfg.Pool.Routable() {
 		online[srv.ID] = true
-		wg.Go(func() { s.check(ctx, srv) })
+		wg.Go(func() { s.check(ctx, srv, wantRaw) })
 	}
 	wg.Wait()
 	// A server that went offline may come back without its hooks (a
@@ -66,9 +73,11 @@ var hookList = &bbb.ListSpec{List: "hooks", Item: "hook", Fields: []string{"hook
 // bbb-webhooks is not installed (nginx answers 404).
 var errNoWebhooks = errors.New("bbb-webhooks does not answer on this server (is the bbb-webhooks package installed?)")
 
-// check makes sure the server has tinyscale's hook.
-func (s *Service) check(ctx context.Context, srv *pool.Server) {
+// check makes sure the server has tinyscale's hook, and its raw hook
+// while wantRaw (some integration asked for getRaw).
+func (s *Service) check(ctx context.Context, srv *pool.Server, wantRaw bool) {
 	want := s.relayURL(srv.ID)
+	wantRawURL := want + rawSuffix
 	res, err := s.call(ctx, srv, bbb.CallHooksList, "")
 	if err != nil {
 		s.problem(srv.ID, "webhooks: cannot list the server's hooks", err)
@@ -83,45 +92,56 @@ func (s *Service) check(ctx context.Context, srv *pool.Server) {
 		s.problem(srv.ID, "webhooks: the server refused hooks/list", errors.New(reply.MessageKey+": "+reply.Message))
 		return
 	}
-	found := false
+	found, foundRaw := false, false
 	for _, it := range reply.Items {
 		id, cb := it.Fields[0], it.Fields[1]
 		switch {
 		case cb == want:
 			found = true
+		case cb == wantRawURL && wantRaw:
+			foundRaw = true
 		case s.ours(cb):
 			// A URL of tinyscale's that is not this server's any more.
 			s.call(ctx, srv, bbb.CallHooksDestroy, "hookID="+url.QueryEscape(id))
 		}
 	}
-	if !found {
-		res, err := s.call(ctx, srv, bbb.CallHooksCreate, "callbackURL="+url.QueryEscape(want))
-		if err != nil {
-			s.problem(srv.ID, "webhooks: cannot register tinyscale's hook", err)
-			return
-		}
-		r, err := bbb.ParseReply(res.Body, nil)
-		if err != nil || !r.OK() {
-			msg := "not a BBB answer"
-			if err == nil {
-				msg = r.MessageKey + ": " + r.Message
-			}
-			s.problem(srv.ID, "webhooks: the server refused tinyscale's hook", errors.New(msg))
-			return
-		}
-		s.mu.Lock()
-		again := s.seen[srv.ID]
-		s.mu.Unlock()
-		if again {
-			s.log.Warn("webhooks: the server had lost tinyscale's hook (bbb-webhooks drops hooks after failed deliveries); registered it again", "server", srv.ID)
-		} else {
-			s.log.Info("webhooks: registered tinyscale's hook on the server", "server", srv.ID, "hook", r.Get("hookID"))
-		}
+	if !found && !s.register(ctx, srv, "callbackURL="+url.QueryEscape(want)) {
+		return
+	}
+	if wantRaw && !foundRaw && !s.register(ctx, srv, "callbackURL="+url.QueryEscape(wantRawURL)+"&getRaw=true") {
+		return
 	}
 	s.mu.Lock()
 	s.seen[srv.ID] = true
 	delete(s.warned, srv.ID)
 	s.mu.Unlock()
+}
+
+// register creates one of tinyscale's hooks on the server.
+func (s *Service) register(ctx context.Context, srv *pool.Server, query string) bool {
+	res, err := s.call(ctx, srv, bbb.CallHooksCreate, query)
+	if err != nil {
+		s.problem(srv.ID, "webhooks: cannot register tinyscale's hook", err)
+		return false
+	}
+	r, err := bbb.ParseReply(res.Body, nil)
+	if err != nil || !r.OK() {
+		msg := "not a BBB answer"
+		if err == nil {
+			msg = r.MessageKey + ": " + r.Message
+		}
+		s.problem(srv.ID, "webhooks: the server refused tinyscale's hook", errors.New(msg))
+		return false
+	}
+	s.mu.Lock()
+	again := s.seen[srv.ID]
+	s.mu.Unlock()
+	if again {
+		s.log.Warn("webhooks: the server had lost tinyscale's hook (bbb-webhooks drops hooks after failed deliveries); registered it again", "server", srv.ID)
+	} else {
+		s.log.Info("webhooks: registered tinyscale's hook on the server", "server", srv.ID, "hook", r.Get("hookID"), "raw", strings.Contains(query, "getRaw"))
+	}
+	return true
 }
 
 // problem logs a server's problem once, not at every round.

@@ -30,6 +30,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := strings.TrimPrefix(r.URL.Path, PathPrefix)
 	esc, tag, _ := strings.Cut(rest, "/")
+	tag, raw := strings.CutSuffix(tag, rawSuffix)
 	serverID, err := url.PathUnescape(esc)
 	if err != nil || subtle.ConstantTimeCompare([]byte(tag), []byte(s.tag(serverID))) != 1 {
 		s.refuse(w, r, "url", "")
@@ -50,7 +51,11 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "not a form", http.StatusBadRequest)
 		return
 	}
-	if !s.authentic(r, body, form, s.relayURL(serverID), srv.Client.Secret) {
+	callbackURL := s.relayURL(serverID)
+	if raw {
+		callbackURL += rawSuffix
+	}
+	if !s.authentic(r, body, form, callbackURL, srv.Client.Secret) {
 		s.refuse(w, r, "signature", serverID)
 		return
 	}
@@ -59,7 +64,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "event is not a JSON array", http.StatusBadRequest)
 		return
 	}
-	if err := s.route(serverID, events); err != nil {
+	for i := range events {
+		ev := &events[i]
+		if !raw {
+			s.learnID(serverID, ev.internalID, ev.meetingID)
+			continue
+		}
+		// A raw message: no data.id, and its meeting named by BBB's
+		// internal ID.
+		internal, external := rawMeeting(ev.raw)
+		if external == "" {
+			external = s.externalID(serverID, internal)
+		}
+		ev.id, ev.meetingID = "", external
+	}
+	if err := s.route(events, raw); err != nil {
 		s.log.Warn("webhooks: an event could not be queued; the server will send it again", "server", serverID, "error", err)
 		http.Error(w, "queue unavailable", http.StatusServiceUnavailable)
 		return
@@ -88,13 +107,19 @@ func (s *Service) refuse(w http.ResponseWriter, r *http.Request, reason, serverI
 // meeting), global or of that meeting, whose eventID list names it. The
 // event is shown with the tenant's meeting ID and signed with the
 // tenant's secret, in the body bbb-webhooks 3.x posts.
-func (s *Service) route(serverID string, events []event) error {
+func (s *Service) route(events []event, raw bool) error {
 	hooks, err := s.cfg.Store.Hooks()
 	if err != nil {
 		return err
 	}
 	now := time.Now().UnixMilli()
 	for _, ev := range events {
+		if raw && ev.meetingID == "" {
+			// bbb-webhooks sends raw messages only when it knows their
+			// meeting; tinyscale must know it too, to know whose it is.
+			s.stats.events.WithLabelValues("(unknown)", "dropped").Inc()
+			continue
+		}
 		owner, local := s.cfg.Tenants.OwnerOf(ev.meetingID)
 		secret, ok := secretOf(owner)
 		if !ok {
@@ -103,7 +128,7 @@ func (s *Service) route(serverID string, events []event) error {
 		}
 		var body []byte
 		for _, h := range hooks {
-			if !takes(h, owner.Name, local, ev.id) {
+			if !takes(h, owner.Name, local, ev.id, raw) {
 				continue
 			}
 			if body == nil {
@@ -135,10 +160,12 @@ func (s *Service) route(serverID string, events []event) error {
 }
 
 // takes reports whether hook h receives an event of tenant's meeting
-// local (its own ID, "" for none) with event ID id. Raw hooks get no
-// mapped events.
-func takes(h state.Hook, tenant, local, id string) bool {
-	if h.Tenant != tenant || h.Raw {
+// local (its own ID, "" for none) with event ID id: a mapped event
+// (raw=false) for hooks without getRaw, a raw message for hooks with it.
+// A raw message has no event ID, so a raw hook with an eventID list gets
+// none, as in bbb-webhooks 3.x.
+func takes(h state.Hook, tenant, local, id string, raw bool) bool {
+	if h.Tenant != tenant || h.Raw != raw {
 		return false
 	}
 	if h.MeetingID != "" && h.MeetingID != local {

@@ -75,6 +75,7 @@ type Service struct {
 	sha1   map[string]bool   // servers whose bbb-webhooks took only SHA-1
 	seen   map[string]bool   // servers whose hook was verified since they came online
 	warned map[string]string // the last problem logged per server
+	ids    idMap             // internal meeting IDs to external, per server (raw.go)
 	nudge  chan struct{}
 }
 
@@ -92,7 +93,7 @@ func New(cfg Config) *Service {
 	m := hmac.New(sha256.New, []byte(cfg.Secret))
 	m.Write([]byte("tinyscale hooks relay v1"))
 	s := &Service{cfg: cfg, log: cfg.Log, key: m.Sum(nil), stats: newStats(),
-		sha1: map[string]bool{}, seen: map[string]bool{}, warned: map[string]string{}, nudge: make(chan struct{}, 1)}
+		sha1: map[string]bool{}, seen: map[string]bool{}, warned: map[string]string{}, ids: idMap{}, nudge: make(chan struct{}, 1)}
 	s.cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if u, err := url.Parse(s.cfg.PublicURL); err == nil {
 		s.domain = u.Hostname()

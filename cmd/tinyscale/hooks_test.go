@@ -232,9 +232,50 @@ func TestWebhooksThroughTheBinary(t *testing.T) {
 		t.Fatalf("default tenant's list after its destroy: %s", body)
 	}
 
+	// The 2.6 server's webhooks calls were signed with SHA-1, the only one it takes.
+	sha1Create := false
+	for _, rq := range f2.Requests() {
+		q, _ := url.ParseQuery(rq.RawQuery)
+		sha1Create = sha1Create || (rq.Call == "hooks/create" && len(q.Get("checksum")) == 40)
+	}
+	if !sha1Create {
+		t.Fatal("tinyscale's hook on the bbb-webhooks 2.6 server was not registered with a SHA-1 checksum")
+	}
+
+	// A raw hook: tinyscale adds its raw hook on every server, and relays
+	// BBB's raw messages with the tenant's meeting IDs.
+	rawSink := newSink(t)
+	getOK(t, signed(tbase, "hooks/create", url.Values{"callbackURL": {rawSink.srv.URL + "/raw"}, "getRaw": {"true"}}, hookTenantSecret))
+	waitFor(t, "tinyscale's raw hook on both servers", func() bool { return len(relayHooks(f1)) == 2 && len(relayHooks(f2)) == 2 })
+	getOK(t, signed(tbase, "create", url.Values{"meetingID": {"room2"}, "name": {"Room 2"}}, hookTenantSecret))
+	waitFor(t, "the raw message", func() bool {
+		for _, p := range rawSink.posts() {
+			if strings.Contains(p.body, "room2") {
+				return true
+			}
+		}
+		return false
+	})
+	for _, p := range rawSink.posts() {
+		form, _ := url.ParseQuery(p.body)
+		ev := form.Get("event")
+		if !strings.Contains(ev, `"envelope"`) || !strings.Contains(ev, `"extId":"room2"`) || strings.Contains(ev, "uni-a~") {
+			t.Fatalf("raw message not BBB's, or with the scoped ID: %s", ev)
+		}
+		cb, cs, _ := strings.Cut(p.url, "?checksum=")
+		if sum := sha1.Sum([]byte(cb + p.body + hookTenantSecret)); cs != hex.EncodeToString(sum[:]) {
+			t.Fatal("raw delivery not signed with the tenant's secret")
+		}
+	}
+	for _, p := range ten.posts() {
+		if strings.Contains(p.body, "envelope") {
+			t.Fatal("a mapped hook got a raw message")
+		}
+	}
+
 	// A server that lost tinyscale's hook gets it again.
 	f2.DropHooks()
-	waitFor(t, "tinyscale's hook back on the server", func() bool { return len(relayHooks(f2)) == 1 })
+	waitFor(t, "tinyscale's hooks back on the server", func() bool { return len(relayHooks(f2)) == 2 })
 }
 
 func mustReq(t *testing.T, u, auth string) *http.Request {
