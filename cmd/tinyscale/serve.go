@@ -179,7 +179,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 	tracker := newUsageTracker(env, store, tenants, log)
 	adminAPI := admin.New(recs.adminConfig(admin.Config{Token: env.AdminToken, Fleet: fleet, Store: store, Tenants: tenants, TenantOverlay: tenantOverlay, Timeout: env.RequestTimeout, Logger: log,
-		Usage: usageSource(tracker), Gauges: dashboardGauges(store, queue), TrustProxy: env.TrustProxy}))
+		Usage: usageSource(tracker), Gauges: dashboardGauges(store, queue, recs), TrustProxy: env.TrustProxy}))
 	// Learn where meetings already run before the first request: a
 	// restarted tinyscale routes joins for them at once.
 	reconcile := withNudge(sampled(onRound(gw.Reconcile, tracker), adminAPI), hk)

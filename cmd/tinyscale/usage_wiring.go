@@ -57,9 +57,13 @@ func onRound(reconcile func(pool.Round), tr *usagepkg.Tracker) func(pool.Round) 
 }
 
 // dashboardGauges fills the dashboard's overview with the numbers of the
-// parts that run: the callback queue, and the instances sharing Redis.
-func dashboardGauges(store state.Store, queue *deliver.Queue) admin.Gauges {
+// parts that run: the callback queue, the recordings awaited by the
+// recording store, and the instances sharing Redis.
+func dashboardGauges(store state.Store, queue *deliver.Queue, recs *recordingStore) admin.Gauges {
 	g := admin.Gauges{Instances: func() int { return 1 }}
+	if recs != nil && recs.pending != nil {
+		g.RecordingsQueued = recs.pending.count
+	}
 	if queue != nil {
 		g.CallbacksQueued = func() int {
 			n := 0
@@ -87,4 +91,12 @@ func sampled(next func(pool.Round), api *admin.API) func(pool.Round) {
 		next(r)
 		api.Sample(r.Started)
 	}
+}
+
+// count is how many recordings have a recording-ready callback waiting
+// for their push: the recordings queued, for the dashboard.
+func (pc *pendingCallbacks) count() int {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return len(pc.load())
 }
