@@ -130,11 +130,15 @@ func (p *fleetProc) stop() {
 // meetingIDs asks every fake of the fleet for its meetings (getMeetings,
 // signed with its secret), in the order of refs.
 func (p *fleetProc) meetingIDs(ctx context.Context) ([][]string, error) {
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := &http.Client{Timeout: time.Minute}
 	defer hc.CloseIdleConnections()
 	out := make([][]string, len(p.refs))
 	for i, r := range p.refs {
-		ms, err := pool.Check(ctx, pool.NewServer(r.URL, &bbb.Client{Base: r.URL, Secret: r.Secret, HTTP: hc}))
+		s := pool.NewServer(r.URL, &bbb.Client{Base: r.URL, Secret: r.Secret, HTTP: hc})
+		ms, err := pool.Check(ctx, s)
+		for try := 0; err != nil && try < 2 && ctx.Err() == nil; try++ {
+			ms, err = pool.Check(ctx, s) // a busy machine: once more
+		}
 		if err != nil {
 			return nil, fmt.Errorf("getMeetings on %s: %v", r.URL, err)
 		}

@@ -200,6 +200,8 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		return nil, err
 	}
 	rushTook := time.Since(rushStart)
+	e.logf("rush: %d joins p99 %s, %d creates p99 %s, %d errors, in %.1fs", joinT.requests, fmtDur(joinT.p99()),
+		createT.requests, fmtDur(createT.p99()), joinT.errors+createT.errors, rushTook.Seconds())
 	redis5, err := redisCalls(ctx, rc)
 	if err != nil {
 		return nil, err
@@ -209,6 +211,22 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	rushJoinCmds := perJoin * float64(joinT.requests)
 	perCreate := (float64(rushCmds) - background*rushTook.Seconds() - rushJoinCmds) / float64(max(1, creates))
 
+	rss := make([]float64, len(inst))
+	for i, ts := range inst {
+		m, err := readMemory(ts.pid())
+		if err != nil {
+			return nil, err
+		}
+		rss[i] = mb(m.RSS)
+		if err := ts.exited(); err != nil {
+			return nil, err
+		}
+	}
+
+	// The instances stop polling the fakes before they are counted.
+	for _, ts := range inst {
+		ts.child.stop()
+	}
 	// Where the new meetings went.
 	ids, err := fl.meetingIDs(ctx)
 	if err != nil {
@@ -227,18 +245,6 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	mean := float64(placed) / float64(len(ids))
 	fullest := slices.Max(perServer)
 	spread := float64(fullest) / mean
-
-	rss := make([]float64, len(inst))
-	for i, ts := range inst {
-		m, err := readMemory(ts.pid())
-		if err != nil {
-			return nil, err
-		}
-		rss[i] = mb(m.RSS)
-		if err := ts.exited(); err != nil {
-			return nil, err
-		}
-	}
 
 	nerr := joinT.errors + createT.errors + probe.errors + abs(creates-placed)
 	figures := map[string]float64{

@@ -51,9 +51,11 @@ func runSoak(ctx context.Context, e *benchEnv) ([]result, error) {
 			q := url.Values{"meetingID": {prefix + "-0"}, "n": {itoa(i)}}.Encode()
 			bad = append(bad, ts.apiURL("isMeetingRunning")+"?"+q+"&checksum="+strings.Repeat("0", 64))
 		}
+		// A wrong checksum is answered after a delay (a second), so that
+		// guessing is slow: many at once keep the cycle short.
 		steps := []attack{
 			{name: "soak joins", targets: getTargets(joins), workers: 16, hits: len(joins), ok: isRedirect},
-			{name: "soak bad", targets: getTargets(bad), workers: 4, hits: len(bad), ok: func(r *vegeta.Result) bool { return strings.Contains(string(r.Body), "checksumError") }},
+			{name: "soak bad", targets: getTargets(bad), workers: 50, hits: len(bad), ok: func(r *vegeta.Result) bool { return strings.Contains(string(r.Body), "checksumError") }},
 			{name: "soak ends", targets: getTargets(ends), workers: 16, hits: len(ends), ok: isSuccess},
 		}
 		for _, a := range steps {
