@@ -156,28 +156,20 @@ func (s *Service) problem(serverID, msg string, err error) {
 }
 
 // call makes one webhooks API call, signed as the server's bbb-webhooks
-// accepts: with the configured algorithm, else the server's own, falling
-// back to SHA-1 for good once a checksumError says it takes nothing else
-// (bbb-webhooks 2.6, shipped with BBB 2.7).
+// accepts: with the server's algorithm (servers.json "algorithm"),
+// falling back to SHA-1 for good once a checksumError says it takes
+// nothing else (bbb-webhooks 2.6, shipped with BBB 2.7).
 func (s *Service) call(ctx context.Context, srv *pool.Server, name, query string) (*bbb.Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	c := *srv.Client
-	fixed := bbb.Algorithm(0)
-	if s.cfg.Algorithm != nil {
-		fixed = s.cfg.Algorithm(srv.ID)
-	}
 	s.mu.Lock()
-	sha1 := s.sha1[srv.ID]
-	s.mu.Unlock()
-	switch {
-	case fixed != 0:
-		c.Algorithm = fixed
-	case sha1:
+	if s.sha1[srv.ID] {
 		c.Algorithm = bbb.SHA1
 	}
+	s.mu.Unlock()
 	res, err := c.Get(ctx, name, query)
-	if err != nil || fixed != 0 || c.Algorithm == bbb.SHA1 || !checksumRefused(res) {
+	if err != nil || c.Algorithm == bbb.SHA1 || !checksumRefused(res) {
 		return res, err
 	}
 	c.Algorithm = bbb.SHA1

@@ -22,7 +22,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/deliver"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
@@ -54,10 +53,6 @@ type Config struct {
 	Secret string
 	// Timeout bounds one call to a BBB server's webhooks API.
 	Timeout time.Duration
-	// Algorithm, if set, returns the algorithm a server's bbb-webhooks
-	// is signed with (servers.json "hooks_algorithm"); 0 means detect:
-	// the server's own algorithm, SHA-1 once it refuses that (2.6).
-	Algorithm func(serverID string) bbb.Algorithm
 	// Schedule overrides the delivery schedule (tests).
 	Schedule []time.Duration
 	Log      *slog.Logger
