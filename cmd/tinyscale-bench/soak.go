@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,13 @@ func runSoak(ctx context.Context, e *benchEnv) ([]result, error) {
 				return nil, err
 			}
 			heaps = append(heaps, h)
+			if e.profileDir != "" {
+				// Compare with go tool pprof -base soak-heap-1.pprof soak-heap-N.pprof.
+				path := filepath.Join(e.profileDir, fmt.Sprintf("soak-heap-%d.pprof", c+1))
+				if err := fetchProfile(ctx, "http://"+pprofAddr+"/debug/pprof/heap", path); err != nil {
+					return nil, err
+				}
+			}
 			e.logf("cycle %d: live heap %.2f MB", c+1, h/(1<<20))
 		}
 	}
