@@ -23,6 +23,12 @@ type Job struct {
 	// Schedule is the wait before each attempt, the first usually 0: its
 	// length is the number of attempts. nil means BBBSchedule.
 	Schedule []time.Duration `json:"schedule,omitempty"`
+	// Done lists statuses besides 2xx that end the job as delivered
+	// (bbb-webhooks counts a receiver's 401 as one), and KeepOnGone
+	// retries a 410 as any failure instead of stopping: the receivers of
+	// webhooks expect bbb-webhooks' rules, not a callback's.
+	Done       []int `json:"done,omitempty"`
+	KeepOnGone bool  `json:"keep_on_gone,omitempty"`
 
 	// Set by the queue.
 	ID       string    `json:"id"`

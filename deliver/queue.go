@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -327,9 +328,9 @@ func (q *Queue) attempt(j *Job) {
 	sched := j.schedule()
 	var outcome string
 	switch {
-	case err == nil && status >= 200 && status < 300:
+	case err == nil && (status >= 200 && status < 300 || slices.Contains(j.Done, status)):
 		outcome = Delivered
-	case err == nil && status == http.StatusGone:
+	case err == nil && status == http.StatusGone && !j.KeepOnGone:
 		outcome = Gone
 	case errors.Is(err, ErrDenied) || errors.Is(err, errBadRedirect) || errors.Is(err, errBadRequest):
 		outcome = Refused

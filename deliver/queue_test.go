@@ -112,27 +112,37 @@ func startQueue(t *testing.T, store Store, opt Options) *Queue {
 
 // TestOutcomes: what each answer does, with BBB's number of attempts.
 func TestOutcomes(t *testing.T) {
+	webhook := func(j *Job) { j.Done, j.KeepOnGone = []int{401}, true }
 	for _, c := range []struct {
 		name     string
 		script   []int
 		outcome  string
 		attempts int
+		job      func(*Job) // the job's own rules, if any
 	}{
-		{"2xx delivers", []int{200}, Delivered, 1},
-		{"204 delivers", []int{204}, Delivered, 1},
-		{"5xx is retried until it delivers", []int{500, 503, 200}, Delivered, 3},
-		{"404 is retried, not a stop", []int{404, 200}, Delivered, 2},
-		{"401 is retried", []int{401, 401, 202}, Delivered, 3},
-		{"3xx without Location is retried", []int{302, 200}, Delivered, 2},
-		{"410 stops at once", []int{410}, Gone, 1},
-		{"410 after a retry stops", []int{500, 410}, Gone, 2},
-		{"gives up after five attempts", []int{500}, GaveUp, 5},
+		{"2xx delivers", []int{200}, Delivered, 1, nil},
+		{"204 delivers", []int{204}, Delivered, 1, nil},
+		{"5xx is retried until it delivers", []int{500, 503, 200}, Delivered, 3, nil},
+		{"404 is retried, not a stop", []int{404, 200}, Delivered, 2, nil},
+		{"401 is retried", []int{401, 401, 202}, Delivered, 3, nil},
+		{"3xx without Location is retried", []int{302, 200}, Delivered, 2, nil},
+		{"410 stops at once", []int{410}, Gone, 1, nil},
+		{"410 after a retry stops", []int{500, 410}, Gone, 2, nil},
+		{"gives up after five attempts", []int{500}, GaveUp, 5, nil},
+		// A webhook delivery follows bbb-webhooks: 401 is delivered, 410 retried.
+		{"webhook: 401 is delivered", []int{401}, Delivered, 1, webhook},
+		{"webhook: 410 is retried", []int{410, 410, 200}, Delivered, 3, webhook},
+		{"webhook: 500 still retried", []int{500, 204}, Delivered, 2, webhook},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newReceiver(t, c.script...)
 			o := newOutcomes()
 			q := startQueue(t, state.NewMemory(), Options{OnOutcome: o.on})
-			must(t, q.Enqueue(Job{Tenant: "a", Kind: "end", URL: r.srv.URL + "/cb?x=1", Schedule: fast}))
+			j := Job{Tenant: "a", Kind: "end", URL: r.srv.URL + "/cb?x=1", Schedule: fast}
+			if c.job != nil {
+				c.job(&j)
+			}
+			must(t, q.Enqueue(j))
 			if got := o.wait(t); got != "a "+c.outcome {
 				t.Fatalf("outcome %q, want %q (%v)", got, c.outcome, o.list)
 			}

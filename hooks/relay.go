@@ -140,6 +140,8 @@ func (s *Service) route(events []event, raw bool) error {
 				Header:   http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
 				Body:     body,
 				Schedule: s.cfg.Schedule,
+				// bbb-webhooks takes a 401 as delivered and retries a 410.
+				Done: []int{http.StatusUnauthorized}, KeepOnGone: true,
 			})
 			switch {
 			case errors.Is(err, deliver.ErrFull):
