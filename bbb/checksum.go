@@ -189,6 +189,11 @@ func removeAll(s, pre, mid, post string) string {
 		}
 		j += i
 		if j+n <= len(s) && s[j+len(pre):j+len(pre)+len(mid)] == mid && s[j+len(pre)+len(mid):j+n] == post {
+			if last == 0 && j+n == len(s) {
+				// The one occurrence ends s, as the checksum ends almost
+				// every signed query: the rest is a prefix, no copy needed.
+				return s[:j]
+			}
 			if last == 0 {
 				b.Grow(len(s) - n)
 			}

@@ -24,3 +24,20 @@ func FuzzQueryEscape(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRemoveAll holds removeAll, whose common case (the checksum ending
+// the query) returns a prefix without copying, to strings.ReplaceAll:
+// Java's String.replace, left to right, not overlapping.
+func FuzzRemoveAll(f *testing.F) {
+	for _, s := range []string{"a=1&checksum=ab", "checksum=ab", "checksum=ab&a=1", "a&checksum=ab&checksum=ab", "x"} {
+		f.Add(s, "ab")
+	}
+	f.Fuzz(func(t *testing.T, s, cs string) {
+		for _, p := range [][2]string{{"&checksum=", ""}, {"checksum=", "&"}, {"checksum=", ""}} {
+			want := strings.ReplaceAll(s, p[0]+cs+p[1], "")
+			if got := removeAll(s, p[0], cs, p[1]); got != want {
+				t.Fatalf("removeAll(%q, %q, %q, %q) = %q, want %q", s, p[0], cs, p[1], got, want)
+			}
+		}
+	})
+}
