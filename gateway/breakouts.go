@@ -51,8 +51,12 @@ func (b *breakouts) observe(server string, ms []pool.MeetingLoad) {
 		b.servers = map[string]serverRooms{}
 	}
 	b.servers[server] = sr
-	for internal, id := range sr.parents {
-		b.remember(internal, id)
+	// Only parents that opened breakout rooms are remembered: theirs are
+	// the only recordings that need them.
+	for _, parent := range sr.rooms {
+		if id, ok := sr.parents[parent]; ok {
+			b.remember(parent, id)
+		}
 	}
 }
 
@@ -171,10 +175,11 @@ func (g *Gateway) breakoutCreate(w http.ResponseWriter, c *call) bool {
 // run (BBB 3.0's key; unknown and another tenant's parents alike).
 var errParentNotFound = &bbb.Error{Key: "parentMeetingDoesNotExist", Message: "No parent meeting exists for the breakout room"}
 
-// maxRememberedParents bounds the parents remembered after they ended
-// (about 150 B each): their breakout rooms' recordings are listed long
-// after the meetings ended.
-const maxRememberedParents = 100_000
+// maxRememberedParents bounds the parents of breakout rooms remembered
+// after they ended (about 200 B each): their rooms' recordings are listed
+// long after the meetings ended. Past the bound a parent is looked up on
+// its server instead (recordingOwnerID).
+const maxRememberedParents = 10_000
 
 // remember keeps a parent's BBB meeting ID by its internal ID beyond its
 // meeting's end, oldest forgotten first. Guarded by b.mu.
