@@ -214,7 +214,10 @@ func (g *Gateway) recordingsCall(w http.ResponseWriter, c *call) {
 		c.fail(w, bbb.ErrMissingRecordID)
 		return
 	}
-	if g.cfg.Recordings != nil && g.storedRecordingsCall(w, c, ids) {
+	if g.cfg.Recordings != nil && c.isJSON() && g.storedTextTracksCall(w, c, ids) {
+		return
+	}
+	if g.cfg.Recordings != nil && !c.isJSON() && g.storedRecordingsCall(w, c, ids) {
 		return
 	}
 	g.recordingsCallServers(w, c, ids)

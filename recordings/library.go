@@ -64,7 +64,7 @@ type Stored struct {
 // pushed again changes nothing.
 func (l *Library) Push(ctx context.Context, origin, recordID, format string, body io.Reader) (Stored, error) {
 	out := Stored{RecordID: recordID, Format: format}
-	if !ValidRecordID(recordID) || !ValidFormat(format) {
+	if !ValidRecordID(recordID) || !ValidFormat(format) || format == CaptionsFormat {
 		return out, fmt.Errorf("%w: record ID %q or format %q is not valid", ErrBadUpload, recordID, format)
 	}
 	// Files are written under a staging tenant name, then moved: the
@@ -325,6 +325,9 @@ func (l *Library) Remove(recordID string) error {
 	for _, f := range r.data.Formats {
 		errs = append(errs, l.Store.Remove(Key{r.Tenant, recordID, f.Type, f.Version}))
 	}
+	if r.data.CaptionsVersion != "" {
+		errs = append(errs, l.Store.Remove(Key{r.Tenant, recordID, CaptionsFormat, r.data.CaptionsVersion}))
+	}
 	return errors.Join(errs...)
 }
 
@@ -345,6 +348,9 @@ func (l *Library) Sweep(age time.Duration) {
 		}
 		if r, ok := l.Lookup(v.RecordID); ok {
 			if i := r.data.format(v.Format); i >= 0 && r.data.Formats[i].Version == v.Version && r.Tenant == v.Tenant {
+				continue
+			}
+			if v.Format == CaptionsFormat && r.data.CaptionsVersion == v.Version && r.Tenant == v.Tenant {
 				continue
 			}
 		}

@@ -104,6 +104,10 @@ type recordData struct {
 	RawSize       int64         `json:"raw_size"`
 	Origin        string        `json:"origin,omitempty"`
 	Formats       []formatData  `json:"formats"`
+	// Tracks are the text tracks uploaded to tinyscale, their files in
+	// the CaptionsFormat version CaptionsVersion (texttracks.go).
+	Tracks          []trackData `json:"tracks,omitempty"`
+	CaptionsVersion string      `json:"captions_version,omitempty"`
 }
 
 type breakoutInfo struct {

@@ -72,12 +72,16 @@ func (h *PlaybackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	i := rec.data.format(format)
-	if i < 0 {
+	var version string
+	if i := rec.data.format(format); i >= 0 {
+		version = rec.data.Formats[i].Version
+	} else if format == CaptionsFormat && rec.data.CaptionsVersion != "" {
+		version = rec.data.CaptionsVersion // the uploaded text tracks
+	} else {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := h.Library.Store.Open(Key{rec.Tenant, recordID, format, rec.data.Formats[i].Version}, name)
+	f, err := h.Library.Store.Open(Key{rec.Tenant, recordID, format, version}, name)
 	if err != nil {
 		http.NotFound(w, r)
 		return

@@ -9,8 +9,10 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -33,6 +35,9 @@ type Recording struct {
 	// MediaSize is the size of the big media file (webcams, video-0.m4v).
 	MediaSize int64
 	Breakout  bool
+	// Captions are the presentation's live captions, locale → its name,
+	// as BBB publishes them (captions.json and caption_<locale>.vtt).
+	Captions map[string]string
 }
 
 // RecordID makes a BBB-shaped record ID from a seed and a start time.
@@ -120,6 +125,14 @@ func (r Recording) Write(dir string) (string, error) {
 		files["slides_new.xml"] = []byte(`<?xml version="1.0"?><popcorn><chattimeline in="12.3" direction="down" name="Alice" message="hello &amp; welcome" target="chat"/></popcorn>`)
 		files["presentation_text.json"] = []byte(`{"` + presID(r) + `":{"slide-1":"Welcome to BigBlueButton"}}`)
 		files["captions.json"] = []byte("[]")
+		if len(r.Captions) > 0 {
+			var list []string
+			for _, loc := range slices.Sorted(maps.Keys(r.Captions)) {
+				list = append(list, `{"localeName":"`+r.Captions[loc]+`","locale":"`+loc+`"}`)
+				files["caption_"+loc+".vtt"] = []byte("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nlive " + loc + "\n")
+			}
+			files["captions.json"] = []byte("[" + strings.Join(list, ",") + "]")
+		}
 		files["external_videos.json"] = []byte("[]")
 		files["notes/notes.html"] = []byte("<html><body><p>notes</p></body></html>")
 		media = "video/webcams.webm"
