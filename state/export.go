@@ -28,10 +28,14 @@ type Lister interface {
 // it comes back byte for byte; any other doc is a base64 string, so a
 // string value always means base64.
 type exportDoc struct {
-	Version    int                        `json:"version"`
-	Meetings   []Meeting                  `json:"meetings"`
-	Recordings map[string]string          `json:"recordings"`
-	Docs       map[string]json.RawMessage `json:"docs"`
+	Version    int               `json:"version"`
+	Meetings   []Meeting         `json:"meetings"`
+	Recordings map[string]string `json:"recordings"`
+	// StoredRecordings is the index of tinyscale's own recording store
+	// (RecordingIndex); its files are backed up with the store's
+	// directory. Absent in documents written before it existed.
+	StoredRecordings []StoredRecording          `json:"stored_recordings,omitempty"`
+	Docs             map[string]json.RawMessage `json:"docs"`
 }
 
 // Export writes everything s holds as one JSON document, for backups and
@@ -43,6 +47,9 @@ func Export(s Store, w io.Writer) error {
 	}
 	doc := exportDoc{Version: ExportVersion, Meetings: s.Meetings(), Recordings: l.Recordings(),
 		Docs: map[string]json.RawMessage{}}
+	if ri, ok := s.(RecordingIndex); ok {
+		doc.StoredRecordings = ri.AllStoredRecordings()
+	}
 	for _, name := range l.DocNames() {
 		data, err := s.LoadDoc(name)
 		if err != nil {
@@ -85,8 +92,9 @@ func decodeDoc(raw json.RawMessage) ([]byte, error) {
 }
 
 // Import writes an Export document into s, overwriting the placements,
-// recording owners and documents it names and leaving others alone. It
-// returns how many records (meetings, recordings and documents) it wrote.
+// recording owners, stored recordings' index entries and documents it
+// names and leaving others alone. It returns how many records (meetings,
+// recordings, stored recordings and documents) it wrote.
 // A meeting without a tenant goes to DefaultTenant. The whole document is
 // checked before anything is written.
 func Import(s Store, r io.Reader) (n int, err error) {
@@ -105,6 +113,15 @@ func Import(s Store, r io.Reader) (n int, err error) {
 		}
 		if m.Tenant == "" {
 			doc.Meetings[i].Tenant = DefaultTenant
+		}
+	}
+	ri, _ := s.(RecordingIndex)
+	for i, r := range doc.StoredRecordings {
+		if r.RecordID == "" || r.Tenant == "" || r.State == "" {
+			return 0, fmt.Errorf("state: import: stored_recordings[%d]: record_id, tenant and state are required", i)
+		}
+		if ri == nil {
+			return 0, fmt.Errorf("state: import: %T cannot hold stored recordings", s)
 		}
 	}
 	docs := make(map[string][]byte, len(doc.Docs))
@@ -129,6 +146,12 @@ func Import(s Store, r io.Reader) (n int, err error) {
 	for _, id := range ids {
 		if err := s.SetRecordingOwner(id, doc.Recordings[id]); err != nil {
 			return n, fmt.Errorf("state: import: recording %s: %w", id, err)
+		}
+		n++
+	}
+	for _, r := range doc.StoredRecordings {
+		if err := ri.PutStoredRecording(r); err != nil {
+			return n, fmt.Errorf("state: import: stored recording %s: %w", r.RecordID, err)
 		}
 		n++
 	}

@@ -19,6 +19,11 @@ func fill(t *testing.T, s Store) {
 	must(t, s.SaveDoc("admin", []byte(`{"s1":"cordoned"}`)))
 	must(t, s.SaveDoc("blob", []byte{0, 0xfe, '"'}))
 	must(t, s.SaveDoc("spaced", []byte(`{ "a": 1 }`))) // JSON, but not compact
+	ri := s.(RecordingIndex)
+	must(t, ri.PutStoredRecording(StoredRecording{RecordID: "sr1", Tenant: DefaultTenant, MeetingID: "m1", State: "published",
+		StartTime: 1700000000000, Meta: map[string]string{"gl-listed": "true"}, Data: []byte(`{"formats":[]}`), Updated: at}))
+	must(t, ri.PutStoredRecording(StoredRecording{RecordID: "sr2", Tenant: "other", MeetingID: "m1", State: "deleted",
+		StartTime: 1600000000000, Data: []byte{0, 1, 2}, Updated: at}))
 }
 
 // sameContents fails unless s holds exactly what fill wrote.
@@ -47,6 +52,22 @@ func sameContents(t *testing.T, s Store) {
 	if d, _ := s.LoadDoc("spaced"); string(d) != `{ "a": 1 }` {
 		t.Fatalf("spaced doc %q", d)
 	}
+	// The recording store's index: listed per tenant, counted, by meeting.
+	ri := s.(RecordingIndex)
+	r1, ok := ri.StoredRecording("sr1")
+	if !ok || r1.Tenant != DefaultTenant || r1.MeetingID != "m1" || r1.State != "published" || r1.StartTime != 1700000000000 ||
+		r1.Meta["gl-listed"] != "true" || string(r1.Data) != `{"formats":[]}` || !r1.Updated.Equal(at) {
+		t.Fatalf("sr1 = %+v", r1)
+	}
+	if r2, _ := ri.StoredRecording("sr2"); !bytes.Equal(r2.Data, []byte{0, 1, 2}) || r2.State != "deleted" {
+		t.Fatalf("sr2 = %+v", r2)
+	}
+	if l := ri.StoredRecordingsOf("other", "m1"); len(l) != 1 || l[0].RecordID != "sr2" {
+		t.Fatalf("other's recordings of m1: %+v", l)
+	}
+	if n := ri.CountStoredRecordings(DefaultTenant, "published"); n != 1 {
+		t.Fatalf("%d published in the default tenant, want 1", n)
+	}
 }
 
 func TestExportImportBetweenStores(t *testing.T) {
@@ -66,8 +87,8 @@ func TestExportImportBetweenStores(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n != 6 {
-				t.Fatalf("Import wrote %d records, want 6 (2 meetings, 1 recording, 3 docs)", n)
+			if n != 8 {
+				t.Fatalf("Import wrote %d records, want 8 (2 meetings, 1 recording, 2 stored recordings, 3 docs)", n)
 			}
 			sameContents(t, to)
 		})
@@ -83,6 +104,7 @@ func TestExportDocument(t *testing.T) {
 		Version    int                        `json:"version"`
 		Meetings   []map[string]any           `json:"meetings"`
 		Recordings map[string]string          `json:"recordings"`
+		Stored     []map[string]any           `json:"stored_recordings"`
 		Docs       map[string]json.RawMessage `json:"docs"`
 	}
 	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
@@ -90,6 +112,9 @@ func TestExportDocument(t *testing.T) {
 	}
 	if doc.Version != 1 || len(doc.Meetings) != 2 || doc.Recordings["r1"] != "s1" {
 		t.Fatalf("export = %s", buf.String())
+	}
+	if len(doc.Stored) != 2 || doc.Stored[0]["record_id"] != "sr1" || doc.Stored[1]["tenant"] != "other" {
+		t.Fatalf("stored recordings: %v", doc.Stored)
 	}
 	if m := doc.Meetings[0]; m["tenant"] != DefaultTenant || m["meeting_id"] != "m1" || m["server"] != "s1" {
 		t.Fatalf("meeting fields: %v", m)
@@ -120,6 +145,8 @@ func TestImportRejectsBadDocuments(t *testing.T) {
 		"meeting no id":     {`{"version":1,"meetings":[` + ok + `,{"server":"s1"}]}`, "meetings[1]"},
 		"doc a number":      {`{"version":1,"meetings":[` + ok + `],"docs":{"d":42}}`, `docs["d"]`},
 		"doc bad base64":    {`{"version":1,"meetings":[` + ok + `],"docs":{"d":"%%%"}}`, `docs["d"]`},
+		"stored no tenant":  {`{"version":1,"meetings":[` + ok + `],"stored_recordings":[{"record_id":"r","state":"published"}]}`, "stored_recordings[0]"},
+		"stored no id":      {`{"version":1,"meetings":[` + ok + `],"stored_recordings":[{"tenant":"default","state":"published"}]}`, "stored_recordings[0]"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := NewMemory()
@@ -127,8 +154,8 @@ func TestImportRejectsBadDocuments(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.why) {
 				t.Fatalf("Import(%s) = %v, want an error about %s", c.in, err, c.why)
 			}
-			if len(s.Meetings()) != 0 {
-				t.Fatal("a rejected import wrote meetings")
+			if len(s.Meetings()) != 0 || len(s.AllStoredRecordings()) != 0 {
+				t.Fatal("a rejected import wrote something")
 			}
 		})
 	}

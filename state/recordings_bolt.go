@@ -93,3 +93,9 @@ func (b *Bolt) CountStoredRecordings(tenant, state string) int {
 	b.loadStoredRecordings()
 	return b.mem.srecs.count(tenant, state)
 }
+
+// AllStoredRecordings implements RecordingIndex from memory.
+func (b *Bolt) AllStoredRecordings() []StoredRecording {
+	b.loadStoredRecordings()
+	return b.mem.srecs.all()
+}

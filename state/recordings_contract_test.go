@@ -28,6 +28,23 @@ var recordingContract = []struct {
 	name string
 	run  func(t *testing.T, s Store)
 }{
+	{"all of every tenant", func(t *testing.T, s Store) {
+		for _, r := range []StoredRecording{srec("rb", "uni-b", "m", 1), srec("ra", DefaultTenant, "m", 5), srec("rc", "uni-a", "m", 3)} {
+			if err := s.PutStoredRecording(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.DeleteStoredRecording("rc"); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range s.AllStoredRecordings() {
+			ids = append(ids, r.Tenant+"/"+r.RecordID)
+		}
+		if !slices.Equal(ids, []string{"default/ra", "uni-b/rb"}) {
+			t.Fatalf("all = %v, want default/ra, uni-b/rb (by record ID)", ids)
+		}
+	}},
 	{"put get delete", func(t *testing.T, s Store) {
 		if _, ok := s.StoredRecording("r1"); ok {
 			t.Fatal("an empty index knows r1")

@@ -47,6 +47,9 @@ type RecordingIndex interface {
 	// CountStoredRecordings returns how many of a tenant's entries are in
 	// the given state, at once (a page's totalElements).
 	CountStoredRecordings(tenant, state string) int
+	// AllStoredRecordings returns every entry of every tenant, by record
+	// ID (for export).
+	AllStoredRecordings() []StoredRecording
 }
 
 // recordingIndex is the in-memory index every Store builds on: by ID, and
@@ -160,11 +163,25 @@ func (x *recordingIndex) of(tenant, meetingID string) []StoredRecording {
 	return out
 }
 
+func (x *recordingIndex) all() []StoredRecording {
+	x.mu.RLock()
+	out := make([]StoredRecording, 0, len(x.byID))
+	for _, p := range x.byID {
+		out = append(out, *p)
+	}
+	x.mu.RUnlock()
+	slices.SortFunc(out, func(a, b StoredRecording) int { return cmp.Compare(a.RecordID, b.RecordID) })
+	return out
+}
+
 func (x *recordingIndex) count(tenant, state string) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.counts[[2]string{tenant, state}]
 }
+
+// AllStoredRecordings implements RecordingIndex.
+func (m *Memory) AllStoredRecordings() []StoredRecording { return m.srecs.all() }
 
 // CountStoredRecordings implements RecordingIndex.
 func (m *Memory) CountStoredRecordings(tenant, state string) int { return m.srecs.count(tenant, state) }

@@ -155,3 +155,9 @@ func (r *Redis) CountStoredRecordings(tenant, state string) int {
 	r.syncRecordings()
 	return r.mem.srecs.count(tenant, state)
 }
+
+// AllStoredRecordings implements RecordingIndex.
+func (r *Redis) AllStoredRecordings() []StoredRecording {
+	r.syncRecordings()
+	return r.mem.srecs.all()
+}
