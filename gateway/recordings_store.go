@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -91,7 +92,7 @@ func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
 	live, liveTotal := g.liveRecordings(c, pg, lib.Has)
 	slices.SortStableFunc(live, func(a, b liveRecording) int {
 		if a.start != b.start {
-			return compareInt(a.start, b.start)
+			return cmp.Compare(a.start, b.start)
 		}
 		return strings.Compare(a.id, b.id)
 	})
@@ -123,16 +124,6 @@ func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
 	}
 	c.result = bbb.Success
 	bbb.WriteXML(w, g.restore(bbb.ListXML("recordings", items, "noRecordings", noRecordingsMessage, extra)))
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // storedRecordingsCall handles publish, update and deleteRecordings for

@@ -1,6 +1,7 @@
 package recordings
 
 import (
+	"cmp"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func (l *Library) FindFirst(q Query, n int) ([]Match, int) {
 			}
 			slices.SortStableFunc(out, func(a, b Match) int {
 				if a.StartTime != b.StartTime {
-					return compare(a.StartTime, b.StartTime)
+					return cmp.Compare(a.StartTime, b.StartTime)
 				}
 				return strings.Compare(a.RecordID, b.RecordID)
 			})
@@ -132,16 +133,6 @@ func (l *Library) FindFirst(q Query, n int) ([]Match, int) {
 		})
 	}
 	return out, total
-}
-
-func compare(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func dedupe(ids []string) []string {
