@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"sync"
 
 	"github.com/tinyscale/tinyscale/bbb"
@@ -142,8 +143,9 @@ func (g *Gateway) breakoutOwner(c *call) *pool.Server {
 // breakoutCreate sends a create of a breakout room (isBreakout=true) to its
 // parent's server. BBB takes such a create's meetingID as the room's
 // internal ID and parentMeetingID as the parent's internal ID; the parent
-// must be one of the caller's running meetings. It answers and returns
-// true when the create was a breakout's.
+// must be one of the caller's running meetings, and the room's internal ID
+// stays in the caller's scope. It answers and returns true when the create
+// was a breakout's.
 func (g *Gateway) breakoutCreate(w http.ResponseWriter, c *call) bool {
 	if c.param("isBreakout") != "true" {
 		return false
@@ -163,13 +165,26 @@ func (g *Gateway) breakoutCreate(w http.ResponseWriter, c *call) bool {
 		c.fail(w, errParentNotFound)
 		return true
 	}
-	// The ID BBB will read is the room's internal ID, not a tenant's.
-	c.bbbID = c.meetingID
-	c.params.Set("meetingID", c.meetingID)
+	// BBB keys meetings by internal ID, and a create whose internal ID is a
+	// running meeting's answers with that meeting (duplicateWarning, its
+	// IDs and passwords). The room's internal ID is therefore kept in the
+	// tenant's scope (scope has prefixed it for a named tenant), and one
+	// shaped like an internal ID BBB made is refused: it could be any
+	// tenant's meeting.
+	if internalIDShape.MatchString(c.meetingID) {
+		c.fail(w, errBreakoutInternalID)
+		return true
+	}
 	c.server = s.ID
 	g.proxy(w, c, s)
 	return true
 }
+
+// internalIDShape is the form of the internal meeting IDs BBB makes:
+// sha1 hex, a dash, a millisecond timestamp.
+var internalIDShape = regexp.MustCompile(`^[0-9a-fA-F]{40}-[0-9]+$`)
+
+var errBreakoutInternalID = &bbb.Error{Key: "validationError", Message: "A breakout room's meetingID cannot have the form of an internal meeting ID"}
 
 // errParentNotFound is BBB's answer to a breakout whose parent does not
 // run (BBB 3.0's key; unknown and another tenant's parents alike).

@@ -110,6 +110,23 @@ func TestBreakoutCreateGoesToTheParent(t *testing.T) {
 	if n := len(home.Meetings()); n != 4 {
 		t.Errorf("the parent's server runs %d meetings, want the parent and 3 breakouts", n)
 	}
+	for _, m := range home.Meetings() {
+		if m.IsBreakout && !strings.HasPrefix(m.InternalID, "uni-a~") {
+			t.Errorf("a breakout's internal ID %q is not in uni-a's scope", m.InternalID)
+		}
+	}
+	// A room's meetingID is BBB's internal ID for it: one shaped like an
+	// internal ID BBB made could be a running meeting's, whose create
+	// answer (duplicateWarning) would show that meeting. Refused, for the
+	// parent's tenant too, with nothing created.
+	for _, id := range []string{parentInternal, strings.ToUpper(parentInternal)} {
+		v := breakout("5")
+		v.Set("meetingID", id)
+		wantKey(t, a.call("create", v), bbb.Failed, "validationError")
+	}
+	if n := len(home.Meetings()); n != 4 {
+		t.Errorf("the parent's server runs %d meetings after refused creates, want 4", n)
+	}
 	// An unknown parent is BBB's answer too.
 	v := breakout("4")
 	v.Set("parentMeetingID", "0123456789abcdef0123456789abcdef01234567-1700000000000")
