@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"sync"
+	"time"
 
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/pool"
@@ -26,6 +27,29 @@ type breakouts struct {
 	// order of arrival, for their breakouts' recordings.
 	past  map[string]string
 	order []string
+	// misses are parents a server was asked for and did not know, with
+	// when: a list of orphans' recordings asks each server once a minute
+	// at most, not once per recording and call.
+	misses map[string]time.Time
+}
+
+// missTTL is how long a parent a server did not know is not asked again.
+const missTTL = time.Minute
+
+// missed reports whether parentID was asked for in vain recently, and
+// with miss set records that it just was.
+func (b *breakouts) missed(parentID string, miss bool, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if miss {
+		if b.misses == nil || len(b.misses) >= maxRememberedParents {
+			b.misses = map[string]time.Time{} // bounded: forget them all at once
+		}
+		b.misses[parentID] = now
+		return true
+	}
+	at, ok := b.misses[parentID]
+	return ok && now.Sub(at) < missTTL
 }
 
 // serverRooms is one server's part: parents by internal meeting ID (their
@@ -246,6 +270,9 @@ func (g *Gateway) recordingOwnerID(ctx context.Context, c *call, s *pool.Server,
 	if id, ok := g.breakouts.pastParent(parentID); ok {
 		return id
 	}
+	if g.breakouts.missed(parentID, false, time.Now()) {
+		return ""
+	}
 	cctx, cancel := context.WithTimeout(ctx, g.cfg.FanoutTimeout)
 	defer cancel()
 	q := bbb.Params{{Name: "recordID", Value: parentID}, {Name: "state", Value: "any"}}.Encode()
@@ -256,7 +283,7 @@ func (g *Gateway) recordingOwnerID(ctx context.Context, c *call, s *pool.Server,
 	}
 	reply, err := bbb.ParseReply(res.Body, recordingSpec)
 	if err != nil || !reply.OK() {
-		return ""
+		return "" // a failing server proves nothing: asked again next time
 	}
 	for _, p := range reply.Items {
 		if p.Fields[0] == parentID && p.Fields[2] != "true" {
@@ -266,5 +293,6 @@ func (g *Gateway) recordingOwnerID(ctx context.Context, c *call, s *pool.Server,
 			return p.Fields[1]
 		}
 	}
+	g.breakouts.missed(parentID, true, time.Now()) // the server answered: it has no such parent
 	return ""
 }

@@ -177,6 +177,13 @@ func TestBreakoutRecordingsBelongToTheirParentsTenant(t *testing.T) {
 	check(d, false)
 	check(b, false)
 	check(a, true)
+	// The parent found is remembered, the one the server did not know is
+	// not asked again for a while: a listing costs each server one call.
+	before := home.CountCalls("getRecordings")
+	recordIDs(t, mustBody(a.get("getRecordings", nil)))
+	if n := home.CountCalls("getRecordings") - before; n != 1 {
+		t.Errorf("a second listing made %d getRecordings calls to the server, want 1", n)
+	}
 	wantKey(t, d.call("deleteRecordings", url.Values{"recordID": {rec.RecordID}}), bbb.Failed, "notFound")
 	wantKey(t, b.call("publishRecordings", url.Values{"recordID": {rec.RecordID}, "publish": {"false"}}), bbb.Failed, "notFound")
 	r := a.call("publishRecordings", url.Values{"recordID": {rec.RecordID}, "publish": {"false"}})
