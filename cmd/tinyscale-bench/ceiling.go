@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -52,56 +49,21 @@ func serveCeiling(in io.Reader, out io.Writer) error {
 
 // ceilingProc is the ceiling server running as a child process.
 type ceilingProc struct {
-	*child
-	addr  string
-	stdin io.Closer
+	*roleProc
+	addr string
 }
 
 // startCeiling runs this binary again as the ceiling server and waits for
 // its address.
 func startCeiling() (*ceilingProc, error) {
-	exe, err := os.Executable()
+	rp, s, err := startRole("ceiling server", 10*time.Second, roleEnv+"="+roleCeiling)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe)
-	cmd.Env = cleanEnv(roleEnv + "=" + roleCeiling)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
+	addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
+	if !ok {
+		rp.stop()
+		return nil, fmt.Errorf("ceiling server said %q: %s", s, rp.tail())
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	c, err := startChild("ceiling server", cmd)
-	if err != nil {
-		return nil, err
-	}
-	p := &ceilingProc{child: c, stdin: stdin}
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- s
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case s := <-line:
-		addr, ok := strings.CutPrefix(strings.TrimSpace(s), "listening ")
-		if !ok {
-			p.stop()
-			return nil, fmt.Errorf("ceiling server said %q: %s", s, c.tail())
-		}
-		p.addr = addr
-		return p, nil
-	case <-time.After(10 * time.Second):
-		p.stop()
-		return nil, fmt.Errorf("ceiling server did not start within 10s: %s", c.tail())
-	}
-}
-
-// stop closes the server's stdin, which ends it, then waits as child.stop does.
-func (p *ceilingProc) stop() {
-	p.stdin.Close()
-	p.child.stop()
+	return &ceilingProc{roleProc: rp, addr: addr}, nil
 }

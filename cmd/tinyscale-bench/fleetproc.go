@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -72,59 +70,24 @@ func serveFleet(in io.Reader, out io.Writer) error {
 
 // fleetProc is a fleet process.
 type fleetProc struct {
-	*child
-	refs  []fakeRef
-	stdin io.Closer
+	*roleProc
+	refs []fakeRef
 }
 
 // startFleetProc runs this binary again as a fleet of spec and waits
 // until its fakes are seeded.
 func startFleetProc(spec fleetSpec, wait time.Duration) (*fleetProc, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	js, _ := json.Marshal(spec)
-	cmd := exec.Command(exe)
-	cmd.Env = cleanEnv(roleEnv+"="+roleFleet, fleetEnv+"="+string(js))
-	stdin, err := cmd.StdinPipe()
+	rp, s, err := startRole("fake fleet", wait, roleEnv+"="+roleFleet, fleetEnv+"="+string(js))
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	c, err := startChild("fake fleet", cmd)
-	if err != nil {
-		return nil, err
-	}
-	p := &fleetProc{child: c, stdin: stdin}
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReaderSize(stdout, 1<<20).ReadString('\n')
-		line <- s
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case s := <-line:
-		if err := json.Unmarshal([]byte(strings.TrimSpace(s)), &p.refs); err != nil {
-			p.stop()
-			return nil, fmt.Errorf("fake fleet said %.200q: %s", s, c.tail())
-		}
-		return p, nil
-	case <-c.done:
-		return nil, c.exited()
-	case <-time.After(wait):
+	p := &fleetProc{roleProc: rp}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(s)), &p.refs); err != nil {
 		p.stop()
-		return nil, fmt.Errorf("fake fleet not seeded within %v: %s", wait, c.tail())
+		return nil, fmt.Errorf("fake fleet said %.200q: %s", s, rp.tail())
 	}
-}
-
-// stop closes the fleet's stdin, which ends it, then waits as child.stop does.
-func (p *fleetProc) stop() {
-	p.stdin.Close()
-	p.child.stop()
+	return p, nil
 }
 
 // meetingIDs asks every fake of the fleet for its meetings (getMeetings,
