@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -84,11 +85,7 @@ func csvParam(v string) []string {
 func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
 	lib := g.cfg.Recordings
 	pg := readPage(c)
-	first := -1
-	if pg.paged {
-		first = pg.offset + pg.limit // the page needs no later stored ones
-	}
-	matches, stored := lib.FindFirst(storeQuery(c), first)
+	q := storeQuery(c)
 	live, liveTotal := g.liveRecordings(c, pg, lib.Has)
 	slices.SortStableFunc(live, func(a, b liveRecording) int {
 		if a.start != b.start {
@@ -96,27 +93,52 @@ func (g *Gateway) getStoredRecordings(w http.ResponseWriter, c *call) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
-	total := stored + liveTotal
-	from, to := 0, len(matches)+len(live)
-	if pg.paged {
-		from, to = min(pg.offset, to), min(pg.offset+pg.limit, to)
+	// The page merges two sorted lists, stored first on equal start
+	// times. A state-only page is found by position: the live
+	// recordings before the offset are those whose merged position (its
+	// index plus the stored ones starting at or before it) is below it,
+	// and the rest of the offset is stored ones, read from there on. Any
+	// other filter walks the stored matches up to the page's end.
+	var matches []recordings.Match
+	var stored, skipLive int
+	from, to := 0, -1
+	if pg.paged && q.ByPosition() {
+		skipLive = sort.Search(len(live), func(j int) bool { return j+lib.CountUntil(q, live[j].start) >= pg.offset })
+		matches, stored = lib.At(q, pg.offset-skipLive, pg.limit)
+		live = live[skipLive:]
+		to = min(len(matches)+len(live), pg.limit)
+	} else {
+		first := -1
+		if pg.paged {
+			first = pg.offset + pg.limit // the page needs no later stored ones
+		}
+		matches, stored = lib.FindFirst(q, first)
+		to = len(matches) + len(live)
+		if pg.paged {
+			from, to = min(pg.offset, to), min(pg.offset+pg.limit, to)
+		}
 	}
+	total := stored + liveTotal
 	base := lib.BaseURL(c.tenant.Name)
-	var items [][]byte
-	// Merge the two sorted lists and render only the page.
+	// The page is rendered into one buffer.
+	var buf []byte
 	for i, j, k := 0, 0, 0; k < to; k++ {
 		takeStored := j >= len(live) || (i < len(matches) && matches[i].StartTime <= live[j].start)
 		if takeStored {
 			if k >= from {
-				items = append(items, matches[i].XML(base))
+				buf = matches[i].AppendXML(buf, base)
 			}
 			i++
 		} else {
 			if k >= from {
-				items = append(items, live[j].raw)
+				buf = append(buf, live[j].raw...)
 			}
 			j++
 		}
+	}
+	var items [][]byte
+	if len(buf) > 0 {
+		items = [][]byte{buf}
 	}
 	var extra []byte
 	if pg.paged {

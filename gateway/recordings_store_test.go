@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,5 +171,61 @@ func TestStoredRecordingsBelongToTheirTenant(t *testing.T) {
 	_, body = c.get("/t/uni-a/bigbluebutton/api/getRecordings?" + q)
 	if ids, _ := recordIDs(t, body); len(ids) != 1 || !strings.Contains(body, "<meetingID>course</meetingID>") || strings.Contains(body, "uni-a~") {
 		t.Fatalf("uni-a's listing: %s", body)
+	}
+}
+
+// TestStoredRecordingsPagedByPosition pages a tenant's whole list, filtered
+// by state alone, over stored recordings in several states and live ones
+// in between (one starting at the same time as a stored one): every page
+// is the unpaged list's slice, and totalElements its length. Such pages
+// are found in the index by position, not by a walk from the start.
+func TestStoredRecordingsPagedByPosition(t *testing.T) {
+	c, lib := storeCluster(t, 2)
+	for i := 0; i < 12; i += 2 {
+		pushFolder(t, lib, storedRec("course", i))
+	}
+	if _, err := lib.SetState(state.DefaultTenant, []string{storedRec("course", 2).RecordID}, "unpublished"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.SetState(state.DefaultTenant, []string{storedRec("course", 6).RecordID}, "deleted"); err != nil {
+		t.Fatal(err)
+	}
+	live := func(id string, start int64, st string) bbbfake.Recording {
+		return bbbfake.Recording{RecordID: id, MeetingID: "course", Name: "Course", State: st, StartTime: start, EndTime: start + 60000}
+	}
+	for i := 1; i < 12; i += 4 {
+		r := storedRec("course", i)
+		c.fakes[i%2].AddRecording(live(r.RecordID, r.StartTime, "published"))
+	}
+	// Live at the very start, at a stored one's own start time, and after all.
+	c.fakes[0].AddRecording(live(rectest.RecordID("first", 1_600_000_000_000), 1_600_000_000_000, "published"))
+	tie := storedRec("course", 4).StartTime
+	c.fakes[1].AddRecording(live(rectest.RecordID("tie", tie), tie, "published"))
+	c.fakes[1].AddRecording(live(rectest.RecordID("last", 1_800_000_000_000), 1_800_000_000_000, "unpublished"))
+
+	for _, st := range []string{"", "published", "unpublished,published", "any", "deleted"} {
+		v := url.Values{}
+		if st != "" {
+			v.Set("state", st)
+		}
+		_, body := c.get(signed("getRecordings", v))
+		all, _ := recordIDs(t, body)
+		if st == "" && len(all) != 11 { // 6 stored less 1 deleted, 3 + 3 live
+			t.Fatalf("state %q: %d listed, want 11: %v", st, len(all), all)
+		}
+		for _, limit := range []int{1, 2, 3, 5, 100} {
+			for offset := 0; offset <= len(all)+1; offset++ {
+				pv := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
+				for k, vs := range v {
+					pv[k] = vs
+				}
+				_, body := c.get(signed("getRecordings", pv))
+				ids, r := recordIDs(t, body)
+				want := all[min(offset, len(all)):min(offset+limit, len(all))]
+				if strings.Join(ids, ",") != strings.Join(want, ",") || r.Get("totalElements") != strconv.Itoa(len(all)) {
+					t.Fatalf("state %q offset %d limit %d: %v total %s\nwant %v total %d", st, offset, limit, ids, r.Get("totalElements"), want, len(all))
+				}
+			}
+		}
 	}
 }

@@ -63,3 +63,15 @@ func BenchmarkRenderPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAtPage100k is a page of 100 found by position, at the end of a
+// tenant's 100,000 recordings (FindFirst would walk them all).
+func BenchmarkAtPage100k(b *testing.B) {
+	lib := benchLibrary(b, 100_000)
+	b.ResetTimer()
+	for b.Loop() {
+		if got, total := lib.At(recordings.Query{Tenant: "default"}, 99_900, 100); len(got) != 100 || total != 100_000 {
+			b.Fatal(len(got), total)
+		}
+	}
+}

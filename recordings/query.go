@@ -135,6 +135,54 @@ func (l *Library) FindFirst(q Query, n int) ([]Match, int) {
 	return out, total
 }
 
+// allStates are the states getRecordings' state=any stands for.
+var allStates = []string{"published", "unpublished", "deleted", "processing", "processed"}
+
+// states returns the states q asks for: published and unpublished when it
+// names none, as BBB does.
+func (q Query) states() []string {
+	switch {
+	case len(q.States) == 0:
+		return []string{"published", "unpublished"}
+	case slices.Contains(q.States, "any"):
+		return allStates
+	}
+	return dedupe(q.States)
+}
+
+// ByPosition reports whether q filters by state alone: its matches are
+// then found by position (At, CountUntil) instead of by a walk.
+func (q Query) ByPosition() bool {
+	return len(q.RecordIDs) == 0 && len(q.MeetingIDs) == 0 && len(q.Meta) == 0
+}
+
+// At returns up to n of q's matches from position from of getRecordings'
+// order, and how many match in all. q must filter by state alone
+// (ByPosition).
+func (l *Library) At(q Query, from, n int) ([]Match, int) {
+	states := q.states()
+	total := 0
+	for _, st := range states {
+		total += l.Index.CountStoredRecordings(q.Tenant, st)
+	}
+	if n <= 0 || from >= total {
+		return nil, total
+	}
+	entries := l.Index.StoredRecordingsAt(q.Tenant, states, from, n)
+	out := make([]Match, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		out[i] = Match{RecordID: e.RecordID, StartTime: e.StartTime, entry: e}
+	}
+	return out, total
+}
+
+// CountUntil returns how many of q's matches start at or before
+// startTime. q must filter by state alone (ByPosition).
+func (l *Library) CountUntil(q Query, startTime int64) int {
+	return l.Index.CountStoredRecordingsUntil(q.Tenant, q.states(), startTime)
+}
+
 func dedupe(ids []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -170,43 +218,62 @@ func matchMeta(value, filter string) bool {
 // XML renders a match as the <recording> element of getRecordings, as
 // bbb-web writes it, every playback and preview URL under base (the
 // tenant's public URL).
-func (m Match) XML(base string) []byte {
+func (m Match) XML(base string) []byte { return m.AppendXML(nil, base) }
+
+// AppendXML appends the match's <recording> element to dst: a page is
+// rendered into one buffer (it is the garbage of every getRecordings, and
+// garbage is what the collector's pauses over a large index cost).
+func (m Match) AppendXML(dst []byte, base string) []byte {
 	r, ok := decode(*m.entry)
 	if !ok {
-		return nil
+		return dst
 	}
-	return r.XML(base)
+	return r.AppendXML(dst, base)
 }
 
 // XML renders the recording as getRecordings' <recording> element.
-func (r *Recording) XML(base string) []byte {
-	d := r.data
-	var b strings.Builder
+func (r *Recording) XML(base string) []byte { return r.AppendXML(nil, base) }
+
+// AppendXML appends the recording's getRecordings <recording> element to b.
+func (r *Recording) AppendXML(b []byte, base string) []byte {
+	d := &r.data
 	el := func(name, v string) {
-		b.WriteString("<" + name + ">")
-		escape(&b, v)
-		b.WriteString("</" + name + ">")
+		b = append(b, '<')
+		b = append(b, name...)
+		b = append(b, '>')
+		b = appendEscaped(b, v)
+		b = append(b, "</"...)
+		b = append(b, name...)
+		b = append(b, '>')
 	}
-	num := func(name string, v int64) { el(name, strconv.FormatInt(v, 10)) }
-	b.WriteString("<recording>")
+	num := func(name string, v int64) {
+		b = append(b, '<')
+		b = append(b, name...)
+		b = append(b, '>')
+		b = strconv.AppendInt(b, v, 10)
+		b = append(b, "</"...)
+		b = append(b, name...)
+		b = append(b, '>')
+	}
+	b = append(b, "<recording>"...)
 	el("recordID", r.RecordID)
 	el("meetingID", r.MeetingID)
 	el("internalMeetingID", d.InternalMeetingID)
 	el("name", d.Name)
 	el("isBreakout", strconv.FormatBool(d.IsBreakout))
 	if d.Breakout != nil {
-		b.WriteString("<breakout>")
+		b = append(b, "<breakout>"...)
 		el("parentId", d.Breakout.ParentID)
 		el("sequence", d.Breakout.Sequence)
 		el("freeJoin", d.Breakout.FreeJoin)
-		b.WriteString("</breakout>")
+		b = append(b, "</breakout>"...)
 	}
 	if len(d.BreakoutRooms) > 0 {
-		b.WriteString("<breakoutRooms>")
+		b = append(b, "<breakoutRooms>"...)
 		for _, id := range d.BreakoutRooms {
 			el("breakoutRoom", id)
 		}
-		b.WriteString("</breakoutRooms>")
+		b = append(b, "</breakoutRooms>"...)
 	}
 	el("published", strconv.FormatBool(r.State == "published"))
 	el("state", r.State)
@@ -214,8 +281,9 @@ func (r *Recording) XML(base string) []byte {
 	num("endTime", d.EndTime)
 	num("participants", d.Participants)
 	num("rawSize", d.RawSize)
-	b.WriteString("<metadata>")
-	keys := make([]string, 0, len(r.Meta))
+	b = append(b, "<metadata>"...)
+	var small [8]string
+	keys := small[:0]
 	for k := range r.Meta {
 		keys = append(keys, k)
 	}
@@ -223,43 +291,67 @@ func (r *Recording) XML(base string) []byte {
 	for _, k := range keys {
 		el(k, r.Meta[k])
 	}
-	b.WriteString("</metadata>")
+	b = append(b, "</metadata>"...)
 	var size int64
 	for _, f := range d.Formats {
 		size += f.Size
 	}
 	num("size", size)
-	b.WriteString("<playback>")
+	b = append(b, "<playback>"...)
 	if r.State == "published" || r.State == "unpublished" {
 		for _, f := range d.Formats {
-			b.WriteString("<format>")
+			b = append(b, "<format>"...)
 			el("type", f.Type)
-			el("url", base+f.Link)
+			b = append(b, "<url>"...)
+			b = appendEscaped(b, base)
+			b = appendEscaped(b, f.Link)
+			b = append(b, "</url>"...)
 			num("processingTime", f.ProcessingTime)
 			num("length", f.Duration/60000)
 			num("size", f.Size)
 			if len(f.Images) > 0 {
-				b.WriteString("<preview><images>")
+				b = append(b, "<preview><images>"...)
 				for _, im := range f.Images {
-					b.WriteString(`<image width="`)
-					escape(&b, im.Width)
-					b.WriteString(`" height="`)
-					escape(&b, im.Height)
-					b.WriteString(`" alt="`)
-					escape(&b, im.Alt)
-					b.WriteString(`">`)
-					escape(&b, base+im.Path)
-					b.WriteString("</image>")
+					b = append(b, `<image width="`...)
+					b = appendEscaped(b, im.Width)
+					b = append(b, `" height="`...)
+					b = appendEscaped(b, im.Height)
+					b = append(b, `" alt="`...)
+					b = appendEscaped(b, im.Alt)
+					b = append(b, `">`...)
+					b = appendEscaped(b, base)
+					b = appendEscaped(b, im.Path)
+					b = append(b, "</image>"...)
 				}
-				b.WriteString("</images></preview>")
+				b = append(b, "</images></preview>"...)
 			}
-			b.WriteString("</format>")
+			b = append(b, "</format>"...)
 		}
 	}
-	b.WriteString("</playback><data/></recording>")
-	return []byte(b.String())
+	return append(b, "</playback><data/></recording>"...)
 }
 
-var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;")
-
-func escape(b *strings.Builder, s string) { xmlEscaper.WriteString(b, s) }
+// appendEscaped appends s to b escaped for XML text and attributes, as
+// bbb-web's writer escapes it (&, <, >, " and ').
+func appendEscaped(b []byte, s string) []byte {
+	for {
+		i := strings.IndexAny(s, `&<>"'`)
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, s[:i]...)
+		switch s[i] {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '"':
+			b = append(b, "&quot;"...)
+		case '\'':
+			b = append(b, "&apos;"...)
+		}
+		s = s[i+1:]
+	}
+}

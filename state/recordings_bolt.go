@@ -94,6 +94,18 @@ func (b *Bolt) CountStoredRecordings(tenant, state string) int {
 	return b.mem.srecs.count(tenant, state)
 }
 
+// StoredRecordingsAt implements RecordingIndex from memory.
+func (b *Bolt) StoredRecordingsAt(tenant string, states []string, from, n int) []StoredRecording {
+	b.loadStoredRecordings()
+	return b.mem.srecs.at(tenant, states, from, n)
+}
+
+// CountStoredRecordingsUntil implements RecordingIndex from memory.
+func (b *Bolt) CountStoredRecordingsUntil(tenant string, states []string, t int64) int {
+	b.loadStoredRecordings()
+	return b.mem.srecs.until(tenant, states, t)
+}
+
 // AllStoredRecordings implements RecordingIndex from memory.
 func (b *Bolt) AllStoredRecordings() []StoredRecording {
 	b.loadStoredRecordings()

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -125,6 +126,57 @@ var recordingContract = []struct {
 		}
 		if got, _ := s.StoredRecording("r1"); got.State != "unpublished" || got.MeetingID != "m9" {
 			t.Fatalf("replaced entry: %+v", got)
+		}
+	}},
+	{"by position", func(t *testing.T, s Store) {
+		// 60 entries in three states, start times with ties, another
+		// tenant's in between, some replaced into another state: every
+		// window and every count is the walk's.
+		rng := rand.New(rand.NewPCG(13, 1))
+		states := []string{"published", "unpublished", "deleted"}
+		for i := range 60 {
+			r := srec(fmt.Sprintf("r%02d", rng.IntN(70)), DefaultTenant, "m", int64(rng.IntN(20)))
+			r.State = states[rng.IntN(3)]
+			if i%7 == 0 {
+				r.Tenant = "uni-a"
+			}
+			if err := s.PutStoredRecording(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, want := range [][]string{{"published"}, {"unpublished", "published"}, {"deleted", "published", "unpublished"}, {"published", "published"}, {"processing"}} {
+			var walk []StoredRecording
+			s.EachStoredRecording(DefaultTenant, func(r *StoredRecording) bool {
+				if slices.Contains(want, r.State) {
+					walk = append(walk, *r)
+				}
+				return true
+			})
+			for from := 0; from <= len(walk)+1; from++ {
+				for _, n := range []int{1, 3, 100} {
+					var got, exp []string
+					for _, r := range s.StoredRecordingsAt(DefaultTenant, want, from, n) {
+						got = append(got, r.RecordID)
+					}
+					for _, r := range walk[min(from, len(walk)):min(from+n, len(walk))] {
+						exp = append(exp, r.RecordID)
+					}
+					if !slices.Equal(got, exp) {
+						t.Fatalf("states %v from %d n %d: %v, want %v", want, from, n, got, exp)
+					}
+				}
+			}
+			for st := int64(-1); st <= 20; st++ {
+				exp := 0
+				for _, r := range walk {
+					if r.StartTime <= st {
+						exp++
+					}
+				}
+				if got := s.CountStoredRecordingsUntil(DefaultTenant, want, st); got != exp {
+					t.Fatalf("states %v until %d: %d, want %d", want, st, got, exp)
+				}
+			}
 		}
 	}},
 }

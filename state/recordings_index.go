@@ -3,8 +3,10 @@ package state
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"sync"
 	"time"
+	"unique"
 )
 
 // StoredRecording is one recording kept in tinyscale's own recording
@@ -47,6 +49,14 @@ type RecordingIndex interface {
 	// CountStoredRecordings returns how many of a tenant's entries are in
 	// the given state, at once (a page's totalElements).
 	CountStoredRecordings(tenant, state string) int
+	// StoredRecordingsAt returns up to n of a tenant's entries in the
+	// given states, from position from of their common getRecordings
+	// order: a page found without walking the entries before it.
+	StoredRecordingsAt(tenant string, states []string, from, n int) []StoredRecording
+	// CountStoredRecordingsUntil returns how many of a tenant's entries in
+	// the given states start at or before startTime (where a recording
+	// not in the index falls among them).
+	CountStoredRecordingsUntil(tenant string, states []string, startTime int64) int
 	// AllStoredRecordings returns every entry of every tenant, by record
 	// ID (for export).
 	AllStoredRecordings() []StoredRecording
@@ -60,7 +70,9 @@ type recordingIndex struct {
 	byID      map[string]*StoredRecording
 	byTenant  map[string][]*StoredRecording            // sorted by less
 	byMeeting map[string]map[string][]*StoredRecording // tenant → meeting ID
-	counts    map[[2]string]int                        // (tenant, state) → entries
+	// byState holds each (tenant, state)'s entries sorted by less: a
+	// page of getRecordings is found in them by position.
+	byState map[[2]string][]*StoredRecording
 }
 
 func less(a, b *StoredRecording) int {
@@ -77,9 +89,10 @@ func (x *recordingIndex) put(r StoredRecording) {
 		x.byID = map[string]*StoredRecording{}
 		x.byTenant = map[string][]*StoredRecording{}
 		x.byMeeting = map[string]map[string][]*StoredRecording{}
-		x.counts = map[[2]string]int{}
+		x.byState = map[[2]string][]*StoredRecording{}
 	}
 	x.removeLocked(r.RecordID)
+	intern(&r)
 	p := &r
 	x.byID[r.RecordID] = p
 	list := x.byTenant[r.Tenant]
@@ -93,7 +106,28 @@ func (x *recordingIndex) put(r StoredRecording) {
 	ml := m[r.MeetingID]
 	j, _ := slices.BinarySearchFunc(ml, p, less)
 	m[r.MeetingID] = slices.Insert(ml, j, p)
-	x.counts[[2]string{r.Tenant, r.State}]++
+	k := [2]string{r.Tenant, r.State}
+	sl := x.byState[k]
+	h, _ := slices.BinarySearchFunc(sl, p, less)
+	x.byState[k] = slices.Insert(sl, h, p)
+}
+
+// intern makes r's repeated strings (tenant, state, meeting ID, the
+// metadata's names and usual values) share one copy with every other
+// entry's: the index of 100,000 recordings is then about half as many
+// objects for the collector to mark, which is what a getRecordings that
+// meets a collection waits for. unique drops a string no entry holds.
+func intern(r *StoredRecording) {
+	r.Tenant = unique.Make(r.Tenant).Value()
+	r.State = unique.Make(r.State).Value()
+	r.MeetingID = unique.Make(r.MeetingID).Value()
+	if len(r.Meta) > 0 {
+		meta := make(map[string]string, len(r.Meta))
+		for k, v := range r.Meta {
+			meta[unique.Make(k).Value()] = unique.Make(v).Value()
+		}
+		r.Meta = meta
+	}
 }
 
 func (x *recordingIndex) remove(recordID string) {
@@ -108,11 +142,6 @@ func (x *recordingIndex) removeLocked(recordID string) {
 		return
 	}
 	delete(x.byID, recordID)
-	if k := [2]string{old.Tenant, old.State}; x.counts[k] > 1 {
-		x.counts[k]--
-	} else {
-		delete(x.counts, k)
-	}
 	drop := func(list []*StoredRecording) []*StoredRecording {
 		i, found := slices.BinarySearchFunc(list, old, less)
 		if found && list[i] == old {
@@ -130,6 +159,12 @@ func (x *recordingIndex) removeLocked(recordID string) {
 		m[old.MeetingID] = l
 	} else {
 		delete(m, old.MeetingID)
+	}
+	k := [2]string{old.Tenant, old.State}
+	if l := drop(x.byState[k]); len(l) > 0 {
+		x.byState[k] = l
+	} else {
+		delete(x.byState, k)
 	}
 }
 
@@ -177,7 +212,83 @@ func (x *recordingIndex) all() []StoredRecording {
 func (x *recordingIndex) count(tenant, state string) int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return x.counts[[2]string{tenant, state}]
+	return len(x.byState[[2]string{tenant, state}])
+}
+
+// lists returns the sorted lists of a tenant's entries in states, each
+// state once. The caller holds x.mu.
+func (x *recordingIndex) lists(tenant string, states []string) [][]*StoredRecording {
+	var out [][]*StoredRecording
+	for i, st := range states {
+		if slices.Contains(states[:i], st) {
+			continue
+		}
+		if l := x.byState[[2]string{tenant, st}]; len(l) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// at returns up to n entries from position from of the merged order of a
+// tenant's entries in states. Each list's share of the entries before
+// from is found by binary search (an entry's merged position is its index
+// plus the entries of the other lists less than it, which grows with the
+// index), so a page costs O(states² log² entries + n), whatever from is.
+func (x *recordingIndex) at(tenant string, states []string, from, n int) []StoredRecording {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	lists := x.lists(tenant, states)
+	pos := make([]int, len(lists))
+	for a, l := range lists {
+		pos[a] = sort.Search(len(l), func(i int) bool {
+			merged := i
+			for b, o := range lists {
+				if b != a {
+					k, _ := slices.BinarySearchFunc(o, l[i], less)
+					merged += k
+				}
+			}
+			return merged >= from
+		})
+	}
+	var out []StoredRecording
+	for len(out) < n {
+		best := -1
+		for a, l := range lists {
+			if pos[a] < len(l) && (best < 0 || less(l[pos[a]], lists[best][pos[best]]) < 0) {
+				best = a
+			}
+		}
+		if best < 0 {
+			break
+		}
+		out = append(out, *lists[best][pos[best]])
+		pos[best]++
+	}
+	return out
+}
+
+// until returns how many of a tenant's entries in states start at or
+// before t.
+func (x *recordingIndex) until(tenant string, states []string, t int64) int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	total := 0
+	for _, l := range x.lists(tenant, states) {
+		total += sort.Search(len(l), func(i int) bool { return l[i].StartTime > t })
+	}
+	return total
+}
+
+// StoredRecordingsAt implements RecordingIndex.
+func (m *Memory) StoredRecordingsAt(tenant string, states []string, from, n int) []StoredRecording {
+	return m.srecs.at(tenant, states, from, n)
+}
+
+// CountStoredRecordingsUntil implements RecordingIndex.
+func (m *Memory) CountStoredRecordingsUntil(tenant string, states []string, t int64) int {
+	return m.srecs.until(tenant, states, t)
 }
 
 // AllStoredRecordings implements RecordingIndex.
@@ -217,5 +328,5 @@ func (m *Memory) StoredRecordingsOf(tenant, meetingID string) []StoredRecording 
 func (x *recordingIndex) replace(fresh *recordingIndex) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.byID, x.byTenant, x.byMeeting, x.counts = fresh.byID, fresh.byTenant, fresh.byMeeting, fresh.counts
+	x.byID, x.byTenant, x.byMeeting, x.byState = fresh.byID, fresh.byTenant, fresh.byMeeting, fresh.byState
 }

@@ -156,6 +156,18 @@ func (r *Redis) CountStoredRecordings(tenant, state string) int {
 	return r.mem.srecs.count(tenant, state)
 }
 
+// StoredRecordingsAt implements RecordingIndex.
+func (r *Redis) StoredRecordingsAt(tenant string, states []string, from, n int) []StoredRecording {
+	r.syncRecordings()
+	return r.mem.srecs.at(tenant, states, from, n)
+}
+
+// CountStoredRecordingsUntil implements RecordingIndex.
+func (r *Redis) CountStoredRecordingsUntil(tenant string, states []string, t int64) int {
+	r.syncRecordings()
+	return r.mem.srecs.until(tenant, states, t)
+}
+
 // AllStoredRecordings implements RecordingIndex.
 func (r *Redis) AllStoredRecordings() []StoredRecording {
 	r.syncRecordings()
