@@ -2,6 +2,7 @@ package bbb
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -220,16 +221,19 @@ func (p *Params) SetKey(name, value string) {
 // interpreted is true and that is given more than once, in any spelling
 // or case BBB folds together.
 func (p Params) Repeated(interpreted func(key string) bool) (string, bool) {
-	seen := make(map[string]bool, 4)
+	// A request has a handful of interpreted parameters: a linear search
+	// of a stack array is cheaper than a map, and allocates nothing.
+	var buf [8]string
+	seen := buf[:0]
 	for _, kv := range p {
 		k := ParamKey(kv.Name)
 		if !interpreted(k) {
 			continue
 		}
-		if seen[k] {
+		if slices.Contains(seen, k) {
 			return k, true
 		}
-		seen[k] = true
+		seen = append(seen, k)
 	}
 	return "", false
 }

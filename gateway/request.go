@@ -299,13 +299,25 @@ var interpretedKeys = map[string]bool{
 
 // interpreted returns whether a parameter key is one tinyscale reads for
 // c: the fixed set and the keys the tenant's and the global policy set.
+//
+// It is asked for every parameter of every call: the fixed set is one map
+// lookup, and a policy without keys (the usual case) is skipped without
+// ranging over its maps.
 func (g *Gateway) interpreted(c *call) func(string) bool {
+	var policies [2]*tenant.Policy
+	n := 0
+	for _, p := range []*tenant.Policy{&g.tenants.Global, &c.tenant.Policy} {
+		if len(p.CreateDefaults)+len(p.CreateOverrides)+len(p.JoinDefaults)+len(p.JoinOverrides) > 0 {
+			policies[n] = p
+			n++
+		}
+	}
 	return func(key string) bool {
 		if interpretedKeys[key] {
 			return true
 		}
-		for _, p := range []*tenant.Policy{&g.tenants.Global, &c.tenant.Policy} {
-			for _, m := range []map[string]string{p.CreateDefaults, p.CreateOverrides, p.JoinDefaults, p.JoinOverrides} {
+		for _, p := range policies[:n] {
+			for _, m := range [...]map[string]string{p.CreateDefaults, p.CreateOverrides, p.JoinDefaults, p.JoinOverrides} {
 				for k := range m {
 					if bbb.ParamKey(k) == key {
 						return true
