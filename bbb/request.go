@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Param is one request parameter as BBB reads it: name and value
@@ -41,6 +42,10 @@ func ParseParams(raw string) (Params, *Error) {
 		return nil, nil
 	}
 	p := make(Params, 0, strings.Count(raw, "&")+1)
+	// Every decoded name and value that differs from its raw bytes is
+	// written into buf, sized once: decoding never lengthens, so the whole
+	// query costs one allocation instead of one per encoded parameter.
+	var buf []byte
 	for rest := raw; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
@@ -48,21 +53,93 @@ func ParseParams(raw string) (Params, *Error) {
 			continue
 		}
 		k, v, _ := strings.Cut(pair, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
+		name, ctlName, ok := queryUnescape(&buf, k, len(raw))
+		if !ok {
 			return nil, ErrBadQuery
 		}
-		value, err := url.QueryUnescape(v)
-		if err != nil {
+		value, ctlValue, ok := queryUnescape(&buf, v, len(raw))
+		if !ok {
 			return nil, ErrBadQuery
 		}
-		name = StripControl(name)
+		if ctlName {
+			name = StripControl(name)
+		}
 		if name == "" {
 			continue
 		}
-		p = append(p, Param{name, StripControl(value)})
+		if ctlValue {
+			value = StripControl(value)
+		}
+		p = append(p, Param{name, value})
 	}
 	return p, nil
+}
+
+// queryUnescape is url.QueryUnescape(s), refusing exactly what it refuses
+// (a '%' not followed by two hex digits), but writing the decoded bytes
+// into *buf (allocated with capacity size on first use) instead of a
+// string of their own; s itself is returned when it has no '%' or '+'.
+// mayStrip reports whether the result has a byte StripControl looks at,
+// so that the common clean parameter is scanned once.
+func queryUnescape(buf *[]byte, s string, size int) (out string, mayStrip, ok bool) {
+	encoded := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false, false
+			}
+			encoded = true
+			i += 2
+		case c == '+':
+			encoded = true
+		case c < 0x20 || c == 0x7f || c == 0xc2:
+			mayStrip = true
+		}
+	}
+	if !encoded {
+		return s, mayStrip, true
+	}
+	if *buf == nil {
+		*buf = make([]byte, 0, size)
+	}
+	start := len(*buf)
+	b := *buf
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '%':
+			c = unHex(s[i+1])<<4 | unHex(s[i+2])
+			i += 2
+		case '+':
+			c = ' '
+		}
+		if c < 0x20 || c == 0x7f || c == 0xc2 {
+			mayStrip = true
+		}
+		b = append(b, c)
+	}
+	*buf = b
+	// The bytes written are never written again: later parameters are
+	// appended after them (and size is enough for all of them), so the
+	// string may share the buffer.
+	d := b[start:]
+	return unsafe.String(unsafe.SliceData(d), len(d)), mayStrip, true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// unHex is the value of the hex digit c (isHex(c) holds).
+func unHex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // Lookup returns the first value of name, as BBB reads it, and whether

@@ -1,0 +1,62 @@
+package bbb
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// referenceParseParams is ParseParams as first written, on
+// url.QueryUnescape: the optimised one must read every query exactly as
+// it does.
+func referenceParseParams(raw string) (Params, bool) {
+	var p Params
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, false
+		}
+		value, err := url.QueryUnescape(v)
+		if err != nil {
+			return nil, false
+		}
+		name = StripControl(name)
+		if name == "" {
+			continue
+		}
+		p = append(p, Param{name, StripControl(value)})
+	}
+	return p, true
+}
+
+func FuzzParseParams(f *testing.F) {
+	for _, s := range []string{
+		"", "a=1", "meeting%49D=x&a+b=c+d", "x=%", "x=%4", "x=%4g", "%zz=1", "n=a%0Ab%7Fc%C2%85d",
+		"a=%C2&b=%85", "=x&%00=y&a=1", "&&a&&", "a=%ff%fe+%20", "k%3D=v%26w", "a=\x01b\xc2\x85",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := ParseParams(raw)
+		want, ok := referenceParseParams(raw)
+		if ok != (err == nil) {
+			t.Fatalf("ParseParams(%q): error %v, reference ok=%v", raw, err, ok)
+		}
+		if err != nil {
+			if err != ErrBadQuery || got != nil {
+				t.Fatalf("ParseParams(%q) = %q, %v", raw, got, err)
+			}
+			return
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("ParseParams(%q)\n got %q\nwant %q", raw, got, want)
+		}
+	})
+}
