@@ -280,6 +280,27 @@ func SignedURL(base, call, query, secret string, alg Algorithm) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
+// SignedURLParams is SignedURL(base, call, p.Encode(), secret, alg), with
+// the query encoded straight into the URL: one allocation for a join's
+// redirect instead of two.
+func SignedURLParams(base, call string, p Params, secret string, alg Algorithm) string {
+	qlen := p.encodedLen()
+	n := len(base) + 1 + len(call) + 1 + qlen + len("&checksum=") + hexLen(alg)
+	b := make([]byte, 0, n)
+	b = append(append(append(append(b, base...), '/'), call...), '?')
+	start := len(b)
+	b = p.appendEncoded(b)
+	// query shares b's bytes; n is enough for all that follows, so they
+	// are never moved or written again.
+	query := unsafe.String(unsafe.SliceData(b[start:]), len(b)-start)
+	if query != "" {
+		b = append(b, '&')
+	}
+	b = append(b, "checksum="...)
+	b = sum(b, alg, call, query, secret)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
 // FormQuery rebuilds the query string BBB 2.4–2.7 hashed for a POST whose
 // parameters came in a form body: keys sorted, values encoded as Java's
 // URLEncoder does (space as '+'), the checksum left out.

@@ -100,6 +100,11 @@ func (c *Client) URL(call, query string) string {
 	return SignedURL(c.Base, call, query, c.Secret, c.alg())
 }
 
+// URLParams is URL(call, p.Encode()), built in one allocation.
+func (c *Client) URLParams(call string, p Params) string {
+	return SignedURLParams(c.Base, call, p, c.Secret, c.alg())
+}
+
 // Get calls call with query by GET.
 func (c *Client) Get(ctx context.Context, call, query string) (*Response, error) {
 	return c.Do(ctx, http.MethodGet, call, query, nil, "")

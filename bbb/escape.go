@@ -1,13 +1,19 @@
 package bbb
 
-import "strings"
-
-// queryKept reports whether url.QueryEscape keeps the byte c as it is: the
+// queryKeptTable marks the bytes url.QueryEscape keeps as they are: the
 // unreserved characters of RFC 3986 (letters, digits, '-', '_', '.', '~').
-func queryKept(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
-}
+// A table, not a chain of comparisons: every byte of every join goes
+// through it twice.
+var queryKeptTable = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
+
+// queryKept reports whether url.QueryEscape keeps the byte c as it is.
+func queryKept(c byte) bool { return queryKeptTable[c] }
 
 // queryEscapedLen is len(url.QueryEscape(s)), without building it.
 func queryEscapedLen(s string) int {
@@ -20,9 +26,9 @@ func queryEscapedLen(s string) int {
 	return n
 }
 
-// writeQueryEscaped writes url.QueryEscape(s) to b without the string
+// appendQueryEscaped appends url.QueryEscape(s) to b without the string
 // QueryEscape would allocate for each parameter.
-func writeQueryEscaped(b *strings.Builder, s string) {
+func appendQueryEscaped(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -30,15 +36,13 @@ func writeQueryEscaped(b *strings.Builder, s string) {
 		if queryKept(c) {
 			continue
 		}
-		b.WriteString(s[start:i])
+		b = append(b, s[start:i]...)
 		if c == ' ' {
-			b.WriteByte('+')
+			b = append(b, '+')
 		} else {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
+			b = append(b, '%', hex[c>>4], hex[c&15])
 		}
 		start = i + 1
 	}
-	b.WriteString(s[start:])
+	return append(b, s[start:]...)
 }

@@ -58,5 +58,20 @@ func FuzzParseParams(f *testing.F) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("ParseParams(%q)\n got %q\nwant %q", raw, got, want)
 		}
+		// What is forwarded: Encode is url.QueryEscape of every name and
+		// value, and the join's redirect is that query, signed.
+		enc := make([]string, len(got))
+		for i, kv := range got {
+			enc[i] = url.QueryEscape(kv.Name) + "=" + url.QueryEscape(kv.Value)
+		}
+		q := strings.Join(enc, "&")
+		if e := got.Encode(); e != q {
+			t.Fatalf("Encode of %q = %q, want %q", got, e, q)
+		}
+		for _, alg := range []Algorithm{SHA1, SHA256} {
+			if u, w := SignedURLParams("https://bbb.example/api", "join", got, "secret", alg), SignedURL("https://bbb.example/api", "join", q, "secret", alg); u != w {
+				t.Fatalf("SignedURLParams of %q = %q, want %q", got, u, w)
+			}
+		}
 	})
 }

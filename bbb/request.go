@@ -222,21 +222,33 @@ func (p Params) Clone() Params { return append(Params(nil), p...) }
 // It runs on every join: the string is sized first and written in one
 // allocation (escape.go).
 func (p Params) Encode() string {
+	b := p.appendEncoded(make([]byte, 0, p.encodedLen()))
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// encodedLen is len(p.Encode()).
+func (p Params) encodedLen() int {
 	n := 0
-	for _, kv := range p {
-		n += queryEscapedLen(kv.Name) + queryEscapedLen(kv.Value) + 2
-	}
-	var b strings.Builder
-	b.Grow(n)
 	for i, kv := range p {
 		if i > 0 {
-			b.WriteByte('&')
+			n++
 		}
-		writeQueryEscaped(&b, kv.Name)
-		b.WriteByte('=')
-		writeQueryEscaped(&b, kv.Value)
+		n += queryEscapedLen(kv.Name) + 1 + queryEscapedLen(kv.Value)
 	}
-	return b.String()
+	return n
+}
+
+// appendEncoded appends p.Encode() to b.
+func (p Params) appendEncoded(b []byte) []byte {
+	for i, kv := range p {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = appendQueryEscaped(b, kv.Name)
+		b = append(b, '=')
+		b = appendQueryEscaped(b, kv.Value)
+	}
+	return b
 }
 
 // Values returns the parameters as a map, for the checksum of a form POST

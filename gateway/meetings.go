@@ -86,7 +86,7 @@ func (g *Gateway) join(w http.ResponseWriter, c *call) {
 	// The keys are canonical already: set without Header.Set's
 	// canonicalisation, and Cache-Control's value shared by every join.
 	h := w.Header()
-	h["Location"] = []string{s.Client.URL(bbb.CallJoin, c.query())}
+	h["Location"] = []string{s.Client.URLParams(bbb.CallJoin, c.params)}
 	h["Cache-Control"] = noCache
 	w.WriteHeader(http.StatusFound)
 }
