@@ -75,3 +75,30 @@ func FuzzParseParams(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitChecksumDifferential holds SplitChecksum, whose common case
+// takes a shortcut, to BBB's rule as written: the first checksum pair's
+// raw value, then three literal replacements (Java's String.replace).
+func FuzzSplitChecksumDifferential(f *testing.F) {
+	for _, s := range []string{
+		"a=1&checksum=ab", "checksum=ab", "checksum=ab&a=1", "a&checksum=ab&checksum=ab", "x", "checksum",
+		"a=1&checksum&checksum=ab", "meta_checksum=ab&checksum=ab", "a=checksum=ab&checksum=ab&b=2",
+		"checksum=&a=1", "a=1&checksum=", "checksum=checksum=1", "a=1&checksum=ab&b=checksum", "\x01checksum=ab",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		clean := stripControl(raw)
+		cs, found := rawParam(clean, "checksum")
+		want := clean
+		if found {
+			for _, p := range []string{"&checksum=" + cs, "checksum=" + cs + "&", "checksum=" + cs} {
+				want = strings.ReplaceAll(want, p, "")
+			}
+		}
+		q, gotCS := SplitChecksum(raw)
+		if q != want || gotCS != cs {
+			t.Fatalf("SplitChecksum(%q) = %q, %q; want %q, %q", raw, q, gotCS, want, cs)
+		}
+	})
+}
