@@ -86,7 +86,8 @@ func (g *Gateway) join(w http.ResponseWriter, c *call) {
 	// The keys are canonical already: set without Header.Set's
 	// canonicalisation, and Cache-Control's value shared by every join.
 	h := w.Header()
-	h["Location"] = []string{s.Client.URLParams(bbb.CallJoin, c.params)}
+	c.location[0] = s.Client.URLParams(bbb.CallJoin, c.params)
+	h["Location"] = c.location[:]
 	h["Cache-Control"] = noCache
 	w.WriteHeader(http.StatusFound)
 }

@@ -55,6 +55,10 @@ type call struct {
 	// For the log line.
 	server string
 	result string
+
+	// location holds a join redirect's Location header value: the call
+	// outlives the answer, so the header needs no slice of its own.
+	location [1]string
 }
 
 // fail answers e and notes it for the log line: BBB XML, BBB's JSON form
@@ -281,20 +285,26 @@ var meetingCalls = map[string]bool{
 	bbb.CallGetMeetingInfo: true, bbb.CallInsertDocument: true, bbb.CallSendChatMessage: true,
 }
 
-// interpretedKeys are the parameters tinyscale routes by, reads or
-// rewrites (as bbb.ParamKey files them). Given twice, tinyscale and the
-// backend could read different values, so such a request is refused.
-var interpretedKeys = map[string]bool{
-	"meetingID": true, "recordID": true,
-	// join: how it answers, where errors land, who joins.
-	"redirect": true, "errorRedirectUrl": true, "logoutURL": true, "role": true, "password": true,
-	// create: placement and the callbacks tinyscale relays.
-	"meta_server-tag": true, "meta_bbb-meeting-size-hint": true, "meetingEndedURL": true,
-	"meta_endcallbackurl": true, "meta_bbb-recording-ready-url": true, "meta_bn-recording-ready-url": true,
-	"meta_canvas-recording-ready-url": true, "meta_analytics-callback-url": true,
-	"isBreakout": true, "parentMeetingID": true,
-	// getRecordings: filters and paging.
-	"state": true, "offset": true, "limit": true,
+// interpretedKey reports whether key (as bbb.ParamKey files it) is one of
+// the parameters tinyscale routes by, reads or rewrites. Given twice,
+// tinyscale and the backend could read different values, so such a
+// request is refused. A switch, not a map: it is asked for every
+// parameter of every call.
+func interpretedKey(key string) bool {
+	switch key {
+	case "meetingID", "recordID",
+		// join: how it answers, where errors land, who joins.
+		"redirect", "errorRedirectUrl", "logoutURL", "role", "password",
+		// create: placement and the callbacks tinyscale relays.
+		"meta_server-tag", "meta_bbb-meeting-size-hint", "meetingEndedURL",
+		"meta_endcallbackurl", "meta_bbb-recording-ready-url", "meta_bn-recording-ready-url",
+		"meta_canvas-recording-ready-url", "meta_analytics-callback-url",
+		"isBreakout", "parentMeetingID",
+		// getRecordings: filters and paging.
+		"state", "offset", "limit":
+		return true
+	}
+	return false
 }
 
 // interpreted returns whether a parameter key is one tinyscale reads for
@@ -313,7 +323,7 @@ func (g *Gateway) interpreted(c *call) func(string) bool {
 		}
 	}
 	return func(key string) bool {
-		if interpretedKeys[key] {
+		if interpretedKey(key) {
 			return true
 		}
 		for _, p := range policies[:n] {
