@@ -111,7 +111,7 @@ func (g *Gateway) liveRecordings(c *call, pg page, skip func(recordID string) bo
 	keep := func(s *pool.Server, it bbb.Item) bool {
 		id := it.Fields[0]
 		if id != "" {
-			g.store.SetRecordingOwner(id, s.ID)
+			g.noteRecordingOwner(id, s.ID)
 		}
 		if skip != nil && skip(id) {
 			return false
@@ -348,6 +348,17 @@ func (g *Gateway) scopeMeetingList(c *call, p *bbb.Params) (any bool) {
 	return true
 }
 
+// noteRecordingOwner keeps the server a recording was listed by, writing
+// only a change: every getRecordings lists the same recordings again, and
+// a write each would be a state write (with Redis, a command) per
+// recording per call.
+func (g *Gateway) noteRecordingOwner(recordID, serverID string) {
+	if sid, ok := g.store.RecordingOwner(recordID); ok && sid == serverID {
+		return
+	}
+	g.store.SetRecordingOwner(recordID, serverID)
+}
+
 // ownRecordings keeps the recordIDs that belong to the caller's tenant, as
 // the servers say: a recording is its meeting's, and the meeting ID tells
 // the tenant. A recordID of another tenant is answered as unknown.
@@ -356,7 +367,7 @@ func (g *Gateway) ownRecordings(c *call, ids []string) []string {
 	probe := &call{name: bbb.CallGetRecordings, r: c.r, tenant: c.tenant}
 	mine := map[string]bool{}
 	eachItem(g.fanout(c.r.Context(), g.pool.Routable(), probe, func(*pool.Server) string { return q }), recordingSpec, func(s *pool.Server, it bbb.Item) {
-		g.store.SetRecordingOwner(it.Fields[0], s.ID)
+		g.noteRecordingOwner(it.Fields[0], s.ID)
 		id := g.recordingOwnerID(c.r.Context(), c, s, it)
 		if owner, _ := g.tenants.OwnerOf(id); id != "" && owner == c.tenant {
 			mine[it.Fields[0]] = true

@@ -11,7 +11,9 @@ import (
 type Memory struct {
 	mu         sync.RWMutex
 	meetings   map[key]Meeting
-	recordings map[string]string
+	recordings map[string]string // recording owners, the newer generation
+	recOld     map[string]string // the older one (see recordingOwnersCap)
+	ownersCap  int
 	docs       map[string][]byte
 	now        func() time.Time
 	srecs      recordingIndex // stored recordings: recordings_index.go
@@ -24,8 +26,17 @@ type key struct{ tenant, meetingID string }
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{meetings: map[key]Meeting{}, recordings: map[string]string{}, docs: map[string][]byte{}, now: time.Now}
+	return &Memory{meetings: map[key]Meeting{}, recordings: map[string]string{}, docs: map[string][]byte{}, now: time.Now,
+		ownersCap: recordingOwnersCap}
 }
+
+// recordingOwnersCap bounds the recording owners kept in memory. An owner
+// is a routing hint (a recording whose server is not known is asked of
+// every server), so the least recently seen are dropped: owners are kept
+// in two generations of at most half the cap each; when the newer is
+// full it becomes the older, and the older is dropped. An owner set again
+// (every getRecordings that lists the recording does) is in the newer.
+const recordingOwnersCap = 200_000
 
 // Lookup implements Store.
 func (m *Memory) Lookup(tenant, meetingID string) (string, bool) {
@@ -104,16 +115,22 @@ func (m *Memory) Meetings() []Meeting {
 // RecordingOwner implements Store.
 func (m *Memory) RecordingOwner(recordID string) (string, bool) {
 	m.mu.RLock()
-	s, ok := m.recordings[recordID]
-	m.mu.RUnlock()
+	defer m.mu.RUnlock()
+	if s, ok := m.recordings[recordID]; ok {
+		return s, true
+	}
+	s, ok := m.recOld[recordID]
 	return s, ok
 }
 
 // SetRecordingOwner implements Store.
 func (m *Memory) SetRecordingOwner(recordID, serverID string) error {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.recordings[recordID]; !ok && len(m.recordings) >= max(m.ownersCap/2, 1) {
+		m.recOld, m.recordings = m.recordings, map[string]string{}
+	}
 	m.recordings[recordID] = serverID
-	m.mu.Unlock()
 	return nil
 }
 
@@ -142,7 +159,10 @@ func (m *Memory) Close() error { return nil }
 func (m *Memory) Recordings() map[string]string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make(map[string]string, len(m.recordings))
+	out := make(map[string]string, len(m.recordings)+len(m.recOld))
+	for id, s := range m.recOld {
+		out[id] = s
+	}
 	for id, s := range m.recordings {
 		out[id] = s
 	}
@@ -179,11 +199,19 @@ func (m *Memory) replace(s snapshot) {
 	if s.recordings == nil {
 		s.recordings = map[string]string{}
 	}
+	for id := range s.recordings {
+		// A file or a Redis holding more owners than the cap: the
+		// extra ones are hints lost, not state.
+		if len(s.recordings) <= m.ownersCap/2 {
+			break
+		}
+		delete(s.recordings, id)
+	}
 	if s.docs == nil {
 		s.docs = map[string][]byte{}
 	}
 	m.mu.Lock()
-	m.meetings, m.recordings, m.docs = meetings, s.recordings, s.docs
+	m.meetings, m.recordings, m.recOld, m.docs = meetings, s.recordings, nil, s.docs
 	m.mu.Unlock()
 }
 
@@ -191,5 +219,5 @@ func (m *Memory) replace(s snapshot) {
 func (m *Memory) empty() bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return len(m.meetings) == 0 && len(m.recordings) == 0 && len(m.docs) == 0
+	return len(m.meetings) == 0 && len(m.recordings) == 0 && len(m.recOld) == 0 && len(m.docs) == 0
 }
