@@ -122,3 +122,23 @@ func BenchmarkListXML(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParams is what a join costs in the request model: the query
+// read as BBB reads it, then encoded again for the backend.
+func BenchmarkParams(b *testing.B) {
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseParams(greenlightJoin); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	p, _ := ParseParams(greenlightJoin)
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = p.Encode()
+		}
+	})
+}
