@@ -15,13 +15,22 @@ var queryKeptTable = func() (t [256]bool) {
 // queryKept reports whether url.QueryEscape keeps the byte c as it is.
 func queryKept(c byte) bool { return queryKeptTable[c] }
 
+// queryGrowth is how many bytes url.QueryEscape adds for each byte: 2 for
+// one it writes as %XX, none for one kept or a space (written '+').
+var queryGrowth = func() (t [256]uint8) {
+	for c := range t {
+		if !queryKeptTable[c] && c != ' ' {
+			t[c] = 2
+		}
+	}
+	return t
+}()
+
 // queryEscapedLen is len(url.QueryEscape(s)), without building it.
 func queryEscapedLen(s string) int {
 	n := len(s)
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; !queryKept(c) && c != ' ' {
-			n += 2
-		}
+		n += int(queryGrowth[s[i]])
 	}
 	return n
 }
