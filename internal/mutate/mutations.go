@@ -134,8 +134,8 @@ var mutations = []Mutation{
 		Name: "join-owner",
 		Why:  "join redirects to the first server instead of the meeting's: users land in an empty room",
 		File: "gateway/meetings.go",
-		Old:  `h["Location"] = []string{s.Client.URL(bbb.CallJoin, c.query())}`,
-		New:  `h["Location"] = []string{g.pool.All()[0].Client.URL(bbb.CallJoin, c.query())}`,
+		Old:  `c.location[0] = s.Client.URLParams(bbb.CallJoin, c.params)`,
+		New:  `c.location[0] = g.pool.All()[0].Client.URLParams(bbb.CallJoin, c.params)`,
 		Pkgs: []string{"./gateway"}, Run: "Join", CI: true,
 	},
 	{
