@@ -73,6 +73,19 @@ func (l *ListSpec) field(name string) int {
 	return -1
 }
 
+// nestedField is field(parent + "/" + name) without building the string:
+// it runs for every grandchild of every item (each attendee of each
+// meeting at every poll).
+func (l *ListSpec) nestedField(parent, name []byte) int {
+	for i, f := range l.Fields {
+		if len(f) == len(parent)+1+len(name) && f[len(parent)] == '/' &&
+			f[:len(parent)] == string(parent) && f[len(parent)+1:] == string(name) {
+			return i
+		}
+	}
+	return -1
+}
+
 // ErrNotBBB means a body is not a BBB XML response: not XML, or XML without
 // <response><returncode>.
 var ErrNotBBB = errors.New("not a BBB API response")
@@ -152,7 +165,7 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				fieldIdx = list.field(string(name))
 				text = text[:0]
 			case depth == 5 && item != nil && nested:
-				subIdx = list.field(string(parent) + "/" + string(name))
+				subIdx = list.nestedField(parent, name)
 				sub = sub[:0]
 			}
 			if !selfClose {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,6 +29,12 @@ var pollSpec = &bbb.ListSpec{List: "meetings", Item: "meeting", Fields: []string
 // ErrWrongSecret or ErrNotBBB (wrapped) when it is misconfigured; any
 // other error when it cannot be reached or answers badly.
 func Check(ctx context.Context, s *Server) ([]MeetingLoad, error) {
+	return check(ctx, s, nil)
+}
+
+// check is Check, skipping the parse when the answer is byte for byte the
+// one last parsed for s (c may be nil: always parse).
+func check(ctx context.Context, s *Server, c *answers) ([]MeetingLoad, error) {
 	res, err := s.Client.Get(ctx, bbb.CallGetMeetings, "")
 	if err != nil {
 		return nil, err
@@ -39,7 +46,23 @@ func Check(ctx context.Context, s *Server) ([]MeetingLoad, error) {
 		}
 		return nil, fmt.Errorf("HTTP %d", res.Status)
 	}
-	reply, err := bbb.ParseReply(res.Body, pollSpec)
+	var sum uint64
+	if c != nil {
+		sum = maphash.Bytes(c.seed(), res.Body)
+		if ms, ok := c.get(s, sum, len(res.Body)); ok {
+			return ms, nil
+		}
+	}
+	ms, err := parseMeetings(res.Body)
+	if err == nil && c != nil {
+		c.put(s, sum, len(res.Body), ms)
+	}
+	return ms, err
+}
+
+// parseMeetings reads a getMeetings answer into what the load model needs.
+func parseMeetings(body []byte) ([]MeetingLoad, error) {
+	reply, err := bbb.ParseReply(body, pollSpec)
 	if err != nil {
 		return nil, ErrNotBBB
 	}
@@ -93,6 +116,7 @@ type Poller struct {
 
 	kickOnce sync.Once
 	kick     chan struct{}
+	answers  answers
 }
 
 func (p *Poller) kicks() chan struct{} {
@@ -132,12 +156,14 @@ func (p *Poller) PollOnce(ctx context.Context) {
 	round := Round{Started: time.Now(), Meetings: map[string][]MeetingLoad{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, s := range p.Pool.All() {
+	all := p.Pool.All()
+	p.answers.keep(all)
+	for _, s := range all {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, p.Timeout)
-			ms, err := Check(cctx, s)
+			ms, err := check(cctx, s, &p.answers)
 			cancel()
 			if ctx.Err() != nil {
 				return // shutting down: not the server's fault
