@@ -11,7 +11,6 @@ import (
 	"github.com/tinyscale/tinyscale/bbb"
 	"github.com/tinyscale/tinyscale/callback"
 	"github.com/tinyscale/tinyscale/pool"
-	"github.com/tinyscale/tinyscale/state"
 	"github.com/tinyscale/tinyscale/tenant"
 )
 
@@ -75,26 +74,21 @@ func (g *Gateway) create(w http.ResponseWriter, c *call) {
 				c.fail(w, e)
 				return
 			}
-			pick, err := g.pool.Place(req)
+			ownerID, won, err := g.place(req, t.Name, c.meetingID, prev)
+			slot.done()
 			if err != nil {
-				slot.done()
+				if errors.Is(err, errClaim) {
+					// Placing a meeting the store cannot record risks a
+					// split meeting later: refuse rather than guess.
+					g.log.Error("state: claim failed", "error", err)
+					c.fail(w, bbb.ErrStateUnavailable)
+					return
+				}
 				c.fail(w, placeError(err, tag))
 				return
 			}
-			ownerID, err := g.store.Claim(state.Meeting{Tenant: t.Name, MeetingID: c.meetingID, ServerID: pick.ID, Expected: req.Expected}, prev)
-			slot.done()
-			if err != nil {
-				// Placing a meeting the store cannot record risks a split
-				// meeting later: refuse rather than guess.
-				pick.Unreserve(c.bbbID)
-				g.log.Error("state: claim failed", "error", err)
-				c.fail(w, bbb.ErrStateUnavailable)
-				return
-			}
-			if fresh = ownerID == pick.ID; fresh {
-				g.obs.Placement(pick.ID)
-			} else {
-				pick.Unreserve(c.bbbID) // a concurrent create placed it first
+			if fresh = won; fresh {
+				g.obs.Placement(ownerID)
 			}
 			if s = g.pool.Get(ownerID); s == nil || !s.Routable() {
 				continue // the winner's server just went away; look again

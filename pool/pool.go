@@ -27,6 +27,7 @@ type Pool struct {
 	scratch []*Server // Place's candidates and their loads, reused (under placeMu)
 	loads   []float64
 	share   func(Reservation)
+	settled func(string, []string)
 }
 
 // Share sends every reservation this instance makes to publish, so that
@@ -74,6 +75,7 @@ func (p *Pool) Replace(servers []*Server) {
 	p.servers, p.byID = append([]*Server(nil), servers...), byID
 	for _, s := range servers {
 		s.setShare(p.share)
+		s.setSettled(p.settled)
 	}
 	p.mu.Unlock()
 }
@@ -186,13 +188,30 @@ func (p *Pool) Place(r Request) (*Server, error) {
 	p.placeMu.Lock()
 	defer p.placeMu.Unlock()
 	now := p.now()
+	cands, loads, err := p.candidates(r, now)
+	defer func() { clear(cands); p.scratch, p.loads = cands[:0], loads[:0] }()
+	if err != nil {
+		return nil, err
+	}
+	var s *Server
+	if _, ok := p.Strategy.(*LeastLoad); ok {
+		s = leastOf(cands, loads) // the loads just read: no second lock per server
+	} else {
+		s = p.Strategy.Select(cands, p.Model, now)
+	}
+	s.reserve(r.MeetingID, r.Expected, now)
+	return s, nil
+}
+
+// candidates returns the servers r may go to, with their weighted loads,
+// in p.scratch and p.loads (the caller holds placeMu and gives them back).
+func (p *Pool) candidates(r Request, now time.Time) ([]*Server, []float64, error) {
 	p.mu.RLock()
 	servers := p.servers // replaced, never changed in place: safe to read unlocked
 	p.mu.RUnlock()
 	// One pass, into a slice kept between placements (placeMu guards it):
 	// placement costs O(servers) and no allocation per server.
 	cands, loads := p.scratch[:0], p.loads[:0]
-	defer func() { clear(cands); p.scratch, p.loads = cands[:0], loads[:0] }()
 	anyPreferred := false
 	for _, s := range servers {
 		if contains(r.Exclude, s.ID) || (len(r.Allowed) > 0 && !anyTag(s.Tags, r.Allowed)) {
@@ -216,19 +235,12 @@ func (p *Pool) Place(r Request) (*Server, error) {
 		clear(cands[len(kept):])
 		cands, loads = kept, keptLoads
 	case r.Required:
-		return nil, ErrNoTagServer
+		return cands, loads, ErrNoTagServer
 	}
 	if len(cands) == 0 {
-		return nil, ErrNoServer
+		return cands, loads, ErrNoServer
 	}
-	var s *Server
-	if _, ok := p.Strategy.(*LeastLoad); ok {
-		s = leastOf(cands, loads) // the loads just read: no second lock per server
-	} else {
-		s = p.Strategy.Select(cands, p.Model, now)
-	}
-	s.reserve(r.MeetingID, r.Expected, now)
-	return s, nil
+	return cands, loads, nil
 }
 
 // preferred reports whether s is among the servers a meeting with tag

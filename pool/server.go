@@ -37,6 +37,9 @@ type Server struct {
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
 	share func(Reservation)
+	// settled, when set, is told of the reservations that ended (see
+	// Pool.OnSettled).
+	settled func(serverID string, meetingIDs []string)
 
 	// passive is what real creates meet (passive.go, breaker.go).
 	passive passive
@@ -193,23 +196,32 @@ func (s *Server) MarkOffline(reason string) bool {
 // it (it ended already), or after maxPending (a create that never ended).
 // A cordoned server found empty becomes disabled; it returns true then.
 func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending time.Duration) (drained bool) {
+	var ended []string
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.meetings, s.polled, s.curve = ms, started, nil
 	for _, m := range ms {
-		s.pending.del(m.MeetingID)
+		if _, ok := s.pending.get(m.MeetingID); ok {
+			s.pending.del(m.MeetingID)
+			ended = append(ended, m.MeetingID)
+		}
 	}
 	for id, p := range s.pending.m {
 		gone := !p.confirmed.IsZero() && p.confirmed.Before(started)
 		if gone || started.Sub(p.at) > maxPending {
 			s.pending.del(id)
+			ended = append(ended, id)
 		}
 	}
 	if s.admin == Cordoned && len(ms) == 0 && s.pending.len() == 0 {
 		s.admin = Disabled
-		return true
+		drained = true
 	}
-	return false
+	settled := s.settled
+	s.mu.Unlock()
+	if settled != nil && len(ended) > 0 {
+		settled(s.ID, ended)
+	}
+	return drained
 }
 
 // reserve counts a meeting just placed on the server until a poll sees it.
@@ -259,13 +271,18 @@ func (s *Server) Confirm(meetingID string, t time.Time) {
 // waiting for the next poll.
 func (s *Server) Forget(meetingID string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	_, wasPending := s.pending.get(meetingID)
 	s.pending.del(meetingID)
 	for i, m := range s.meetings {
 		if m.MeetingID == meetingID {
 			s.meetings, s.curve = append(s.meetings[:i:i], s.meetings[i+1:]...), nil
-			return
+			break
 		}
+	}
+	settled := s.settled
+	s.mu.Unlock()
+	if wasPending && settled != nil {
+		settled(s.ID, []string{meetingID})
 	}
 }
 
@@ -273,10 +290,13 @@ func (s *Server) Forget(meetingID string) {
 func (s *Server) Unreserve(meetingID string) {
 	s.mu.Lock()
 	s.pending.del(meetingID)
-	share := s.share
+	share, settled := s.share, s.settled
 	s.mu.Unlock()
 	if share != nil {
 		share(Reservation{ServerID: s.ID, MeetingID: meetingID, Cancel: true})
+	}
+	if settled != nil {
+		settled(s.ID, []string{meetingID})
 	}
 }
 

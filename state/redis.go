@@ -147,13 +147,19 @@ func (r *Redis) write(ctx context.Context, script *redis.Script, key string, arg
 		flag = "1"
 	}
 	cmd := script.Run(ctx, r.client, []string{key, r.seqKey()}, append([]any{flag}, args...)...)
-	if err := cmd.Err(); err != nil && strings.HasPrefix(err.Error(), "TINYSCALE_LOST") {
+	r.lost(cmd.Err())
+	return cmd
+}
+
+// lost asks the subscriber for the resync that writes memory back when a
+// write's guard found that Redis lost its data.
+func (r *Redis) lost(err error) {
+	if err != nil && strings.HasPrefix(err.Error(), "TINYSCALE_LOST") {
 		select {
 		case r.nudge <- struct{}{}:
 		default: // a resync is already asked for
 		}
 	}
-	return cmd
 }
 
 // Claim implements Store atomically in Redis (see claimScript). A zero

@@ -102,3 +102,60 @@ local seq = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], seq .. ' ' .. ARGV[2] .. ' resync -')
 return seq
 `)
+
+// claimAmongScript claims a meeting on the least loaded of the caller's
+// candidates, adding to each candidate's polled load the pending load kept
+// in the pending hash, so that placements by every instance see each
+// other at once. KEYS meeting, seq, pending (server -> load), pending
+// meetings (server/meeting -> load); ARGV guard, prev, ttl (ms, 0 for
+// none), channel, instance, cost, pending ttl (ms), pending meeting ID,
+// number of candidates, then per candidate server, polled load, weight,
+// meeting JSON. Returns {owner, seq} as claimScript does.
+var claimAmongScript = redis.NewScript(guard + `
+local cur = redis.call('GET', KEYS[1])
+local owner = ''
+if cur then owner = cjson.decode(cur)['server'] or '' end
+if owner ~= ARGV[2] then return {owner, 0} end
+local n = tonumber(ARGV[9])
+local servers = {}
+for c = 1, n do servers[c] = ARGV[10 + 4*(c-1)] end
+local pend = redis.call('HMGET', KEYS[3], unpack(servers))
+local best, bestLoad = 0, 0
+for c = 1, n do
+  local i = 10 + 4*(c-1)
+  local l = tonumber(ARGV[i+1]) + (tonumber(pend[c]) or 0) / tonumber(ARGV[i+2])
+  if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = i, l end
+end
+local server = ARGV[best]
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[best+3], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], ARGV[best+3])
+end
+redis.call('HINCRBYFLOAT', KEYS[3], server, ARGV[6])
+redis.call('HSET', KEYS[4], server .. '/' .. ARGV[8], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[7])
+redis.call('PEXPIRE', KEYS[4], ARGV[7])
+local seq = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[5] .. ' claim ' .. ARGV[best+3])
+return {server, seq}
+`)
+
+// settledScript drops the pending load of meetings whose reservation
+// ended, each once however many instances report it: KEYS pending,
+// pending meetings; ARGV server, then meeting IDs. Returns how many it
+// dropped.
+var settledScript = redis.NewScript(`
+local n = 0
+for i = 2, #ARGV do
+  local f = ARGV[1] .. '/' .. ARGV[i]
+  local cost = redis.call('HGET', KEYS[2], f)
+  if cost then
+    redis.call('HDEL', KEYS[2], f)
+    local left = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], '-' .. cost))
+    if left < 1e-6 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+    n = n + 1
+  end
+end
+return n
+`)

@@ -37,3 +37,30 @@ type Sharer interface {
 type LossNotifier interface {
 	OnLoss(fn func())
 }
+
+// Candidate is a server a Placer may choose for a new meeting: Polled is
+// its weighted load as this instance's polls see it, without pending
+// meetings; the Placer adds the pending load it shares between instances,
+// divided by Weight.
+type Candidate struct {
+	ServerID string
+	Polled   float64
+	Weight   float64
+}
+
+// Placer is implemented by stores shared between instances (Redis) that
+// keep the pending load of the meetings placed by every instance, so that
+// the choice of a server is exact across instances, not a view delayed by
+// events.
+type Placer interface {
+	// ClaimAmong claims m like Claim, on the candidate of least polled plus
+	// shared pending load (the first of equals: cands come least loaded
+	// first by the caller's view), and counts cost as pending on it under
+	// pendingID (the meeting's ID on the server) until Settled. It returns
+	// the owner afterwards and whether this claim placed the meeting.
+	ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64) (owner string, won bool, err error)
+	// Settled drops the pending load of the meetings on serverID whose
+	// placement a poll saw, whose create failed or that waited too long.
+	// Any instance may report one; it counts once.
+	Settled(serverID string, pendingIDs []string) error
+}
