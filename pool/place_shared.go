@@ -6,8 +6,11 @@ import (
 )
 
 // Candidate is a server a shared placement may choose, with its weighted
-// load as the polls see it, without any reservation: the shared store
-// adds the pending load that all instances' placements keep there.
+// load as the polls see it without the meetings created since Cutoff (nor
+// any reservation): the shared store adds the pending load of the
+// meetings every instance placed since then. Both sides count a young
+// meeting the same way whatever each instance's polls have seen yet, so
+// the instances agree on the loads exactly.
 type Candidate struct {
 	Server *Server
 	Polled float64
@@ -19,14 +22,15 @@ type Candidate struct {
 // instances to choose among by the pending load they all share (see
 // state.Placer); the caller then calls Reserve on the one chosen. It costs
 // O(servers * k) and places nothing.
-func (p *Pool) Shortlist(r Request, k int) ([]Candidate, error) {
+func (p *Pool) Shortlist(r Request, k int) ([]Candidate, Span, error) {
 	p.placeMu.Lock()
 	defer p.placeMu.Unlock()
 	now := p.now()
+	span := p.span(now)
 	cands, loads, err := p.candidates(r, now)
 	defer func() { clear(cands); p.scratch, p.loads = cands[:0], loads[:0] }()
 	if err != nil {
-		return nil, err
+		return nil, span, err
 	}
 	// Insertion into the k best, a random key breaking ties so that equal
 	// servers share a burst.
@@ -55,9 +59,34 @@ func (p *Pool) Shortlist(r Request, k int) ([]Candidate, error) {
 	out := make([]Candidate, len(best))
 	for n, e := range best {
 		s := cands[e.i]
-		out[n] = Candidate{Server: s, Polled: s.polledLoad(p.Model, now), Weight: s.Weight}
+		out[n] = Candidate{Server: s, Polled: s.polledBefore(p.Model, now, span.Cutoff), Weight: s.Weight}
 	}
-	return out, nil
+	return out, span, nil
+}
+
+// Span is the time frame of a shared placement: pending loads are kept per
+// Length, in slots numbered Now/Length; those from Cutoff's slot on count.
+type Span struct {
+	Now, Cutoff time.Time
+	Length      time.Duration
+	// Keep is how many slots before the current one count.
+	Keep int
+}
+
+// spanSlots is how many whole spans before the current one a new meeting
+// counts as pending: every instance polls it within them.
+const spanSlots = 3
+
+// CurrentSpan is the time frame of a shared placement made now.
+func (p *Pool) CurrentSpan() Span { return p.span(p.now()) }
+
+func (p *Pool) span(now time.Time) Span {
+	l := p.PendingSpan
+	if l <= 0 {
+		l = 10 * time.Second
+	}
+	slot := now.UnixMilli() / l.Milliseconds()
+	return Span{Now: now, Length: l, Keep: spanSlots, Cutoff: time.UnixMilli((slot - spanSlots) * l.Milliseconds())}
 }
 
 func less(a float64, at uint32, b float64, bt uint32) bool {
@@ -77,8 +106,9 @@ func (p *Pool) Reserve(s *Server, meetingID string, expected int) {
 }
 
 // OnSettled registers fn to be told, off any lock, of the meetings whose
-// reservation on a server ended: a poll saw them, their create failed, or
-// they waited too long. A shared store drops their pending load then.
+// placement on a server came to nothing: their create failed, or they
+// ended before their time as pending was over. A shared store drops their
+// pending load then.
 func (p *Pool) OnSettled(fn func(serverID string, meetingIDs []string)) {
 	p.mu.Lock()
 	p.settled = fn
@@ -89,14 +119,19 @@ func (p *Pool) OnSettled(fn func(serverID string, meetingIDs []string)) {
 	}
 }
 
-// polledLoad is the server's weighted load without its reservations.
-func (s *Server) polledLoad(m LoadModel, now time.Time) float64 {
+// polledBefore is the server's weighted load of the polled meetings
+// created before cutoff, without its reservations: O(meetings), for the
+// few servers of a shortlist.
+func (s *Server) polledBefore(m LoadModel, now, cutoff time.Time) float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.curve == nil || s.curve.model != m {
-		s.curve = newLoadCurve(s.meetings, m, s.polled)
+	var load float64
+	for _, ml := range s.meetings {
+		if ml.Created.Before(cutoff) {
+			load += m.Cost(ml, now)
+		}
 	}
-	return s.curve.load(now) / s.Weight
+	return load / s.Weight
 }
 
 func (s *Server) setSettled(f func(string, []string)) {

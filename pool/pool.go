@@ -28,6 +28,12 @@ type Pool struct {
 	loads   []float64
 	share   func(Reservation)
 	settled func(string, []string)
+
+	// PendingSpan is the poll interval, for placement through a shared
+	// store (Shortlist): a meeting counts as pending there for 3 to 4
+	// spans, long enough for every instance's polls to see it, and the
+	// polled load leaves out the meetings that young. 10s when 0.
+	PendingSpan time.Duration
 }
 
 // Share sends every reservation this instance makes to publish, so that

@@ -200,16 +200,13 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 	s.mu.Lock()
 	s.meetings, s.polled, s.curve = ms, started, nil
 	for _, m := range ms {
-		if _, ok := s.pending.get(m.MeetingID); ok {
-			s.pending.del(m.MeetingID)
-			ended = append(ended, m.MeetingID)
-		}
+		s.pending.del(m.MeetingID)
 	}
 	for id, p := range s.pending.m {
 		gone := !p.confirmed.IsZero() && p.confirmed.Before(started)
 		if gone || started.Sub(p.at) > maxPending {
 			s.pending.del(id)
-			ended = append(ended, id)
+			ended = append(ended, id) // a shared store counts it no longer either
 		}
 	}
 	if s.admin == Cordoned && len(ms) == 0 && s.pending.len() == 0 {

@@ -104,57 +104,80 @@ return seq
 `)
 
 // claimAmongScript claims a meeting on the least loaded of the caller's
-// candidates, adding to each candidate's polled load the pending load kept
-// in the pending hash, so that placements by every instance see each
-// other at once. KEYS meeting, seq, pending (server -> load), pending
-// meetings (server/meeting -> load); ARGV guard, prev, ttl (ms, 0 for
-// none), channel, instance, cost, pending ttl (ms), pending meeting ID,
-// number of candidates, then per candidate server, polled load, weight,
-// meeting JSON. Returns {owner, seq} as claimScript does.
+// candidates, adding to each candidate's polled load the pending load of
+// the meetings placed by every instance in the span's slots, so that
+// placements through several instances see each other at once. Slot s
+// keeps server -> load in <prefix>pending:<s> and server/meeting -> load
+// in <prefix>pending:m:<s>, both expiring after the span. KEYS meeting,
+// seq; ARGV guard, prev, ttl (ms, 0 for none), channel, instance, cost,
+// prefix, pending meeting ID, slot, slots kept before it, slot length
+// (ms), the meeting's JSON with serverPlaceholder for its server, number
+// of candidates, then per candidate server, polled load, weight. Returns
+// {owner, seq} as claimScript does.
 var claimAmongScript = redis.NewScript(guard + `
 local cur = redis.call('GET', KEYS[1])
 local owner = ''
 if cur then owner = cjson.decode(cur)['server'] or '' end
 if owner ~= ARGV[2] then return {owner, 0} end
-local n = tonumber(ARGV[9])
-local servers = {}
-for c = 1, n do servers[c] = ARGV[10 + 4*(c-1)] end
-local pend = redis.call('HMGET', KEYS[3], unpack(servers))
+local slot, keep, n = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[13])
+local servers, load = {}, {}
+for c = 1, n do
+  local i = 14 + 3*(c-1)
+  servers[c] = ARGV[i]
+  load[c] = 0
+end
+for s = slot - keep, slot do
+  local pend = redis.call('HMGET', ARGV[7] .. 'pending:' .. s, unpack(servers))
+  for c = 1, n do load[c] = load[c] + (tonumber(pend[c]) or 0) end
+end
 local best, bestLoad = 0, 0
 for c = 1, n do
-  local i = 10 + 4*(c-1)
-  local l = tonumber(ARGV[i+1]) + (tonumber(pend[c]) or 0) / tonumber(ARGV[i+2])
+  local i = 14 + 3*(c-1)
+  local l = tonumber(ARGV[i+1]) + load[c] / tonumber(ARGV[i+2])
   if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = i, l end
 end
 local server = ARGV[best]
+local doc = string.gsub(ARGV[12], '` + serverPlaceholder + `', (string.gsub(server, '%%', '%%%%')), 1)
 if tonumber(ARGV[3]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[best+3], 'PX', ARGV[3])
+  redis.call('SET', KEYS[1], doc, 'PX', ARGV[3])
 else
-  redis.call('SET', KEYS[1], ARGV[best+3])
+  redis.call('SET', KEYS[1], doc)
 end
-redis.call('HINCRBYFLOAT', KEYS[3], server, ARGV[6])
-redis.call('HSET', KEYS[4], server .. '/' .. ARGV[8], ARGV[6])
-redis.call('PEXPIRE', KEYS[3], ARGV[7])
-redis.call('PEXPIRE', KEYS[4], ARGV[7])
+local pk, mk = ARGV[7] .. 'pending:' .. slot, ARGV[7] .. 'pending:m:' .. slot
+local life = (keep + 2) * tonumber(ARGV[11])
+redis.call('HINCRBYFLOAT', pk, server, ARGV[6])
+redis.call('HSET', mk, server .. '/' .. ARGV[8], ARGV[6])
+redis.call('PEXPIRE', pk, life)
+redis.call('PEXPIRE', mk, life)
 local seq = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[5] .. ' claim ' .. ARGV[best+3])
+redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[5] .. ' claim ' .. doc)
 return {server, seq}
 `)
 
-// settledScript drops the pending load of meetings whose reservation
-// ended, each once however many instances report it: KEYS pending,
-// pending meetings; ARGV server, then meeting IDs. Returns how many it
-// dropped.
+// serverPlaceholder stands for the server in the meeting JSON that
+// claimAmongScript fills in: letters only, so no Lua pattern nor JSON
+// escape touches it.
+const serverPlaceholder = "TINYSCALEPLACEDSERVER"
+
+// settledScript drops the pending load of meetings that came to nothing,
+// each once however many instances report it: ARGV prefix, slot, slots
+// kept before it, server, then meeting IDs. Returns how many it dropped.
 var settledScript = redis.NewScript(`
 local n = 0
-for i = 2, #ARGV do
-  local f = ARGV[1] .. '/' .. ARGV[i]
-  local cost = redis.call('HGET', KEYS[2], f)
-  if cost then
-    redis.call('HDEL', KEYS[2], f)
-    local left = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], '-' .. cost))
-    if left < 1e-6 then redis.call('HDEL', KEYS[1], ARGV[1]) end
-    n = n + 1
+local slot, keep = tonumber(ARGV[2]), tonumber(ARGV[3])
+for i = 5, #ARGV do
+  local f = ARGV[4] .. '/' .. ARGV[i]
+  for s = slot - keep, slot do
+    local mk = ARGV[1] .. 'pending:m:' .. s
+    local cost = redis.call('HGET', mk, f)
+    if cost then
+      redis.call('HDEL', mk, f)
+      local pk = ARGV[1] .. 'pending:' .. s
+      local left = tonumber(redis.call('HINCRBYFLOAT', pk, ARGV[4], '-' .. cost))
+      if left < 1e-6 then redis.call('HDEL', pk, ARGV[4]) end
+      n = n + 1
+      break
+    end
   end
 end
 return n

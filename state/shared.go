@@ -48,6 +48,15 @@ type Candidate struct {
 	Weight   float64
 }
 
+// PendingSpan is the time frame of pending loads in a Placer: they are
+// kept per Length, in slots numbered Now/Length, and a placement counts
+// the current slot and the Keep before it.
+type PendingSpan struct {
+	Now    time.Time
+	Length time.Duration
+	Keep   int
+}
+
 // Placer is implemented by stores shared between instances (Redis) that
 // keep the pending load of the meetings placed by every instance, so that
 // the choice of a server is exact across instances, not a view delayed by
@@ -56,11 +65,12 @@ type Placer interface {
 	// ClaimAmong claims m like Claim, on the candidate of least polled plus
 	// shared pending load (the first of equals: cands come least loaded
 	// first by the caller's view), and counts cost as pending on it under
-	// pendingID (the meeting's ID on the server) until Settled. It returns
-	// the owner afterwards and whether this claim placed the meeting.
-	ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64) (owner string, won bool, err error)
-	// Settled drops the pending load of the meetings on serverID whose
-	// placement a poll saw, whose create failed or that waited too long.
-	// Any instance may report one; it counts once.
-	Settled(serverID string, pendingIDs []string) error
+	// pendingID (the meeting's ID on the server) for the span. Candidates'
+	// polled loads must leave out the meetings created within the span. It
+	// returns the owner afterwards and whether this claim placed it.
+	ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64, span PendingSpan) (owner string, won bool, err error)
+	// Settled drops the pending load of meetings on serverID that came to
+	// nothing (their create failed, they ended). Any instance may report
+	// one, any number of times; it counts once.
+	Settled(serverID string, pendingIDs []string, span PendingSpan) error
 }

@@ -99,6 +99,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	defer transport.CloseIdleConnections()
 	p := pool.New()
 	share(p, store)
+	p.PendingSpan = env.PollInterval
 	p.Strategy = pool.NewStrategy(env.Strategy)
 	p.Model.MinExpected, p.Model.Ramp = env.MeetingSize, env.MeetingRamp
 	budget := bbb.NewBudget(env.BackendMemory)

@@ -49,8 +49,11 @@ func share(p *pool.Pool, store state.Store) {
 	p.Share(func(r pool.Reservation) { sh.ShareReservation(state.Reservation(r)) })
 	sh.OnReservation(func(r state.Reservation) { p.ApplyRemote(pool.Reservation(r)) })
 	if pl, ok := store.(state.Placer); ok {
-		// The pending load the store keeps for exact placement ends when
-		// any instance's poll sees the meeting (see state.Placer).
-		p.OnSettled(func(serverID string, ids []string) { pl.Settled(serverID, ids) })
+		// The pending load the store keeps for exact placement ends early
+		// for a meeting that came to nothing (see state.Placer).
+		p.OnSettled(func(serverID string, ids []string) {
+			sp := p.CurrentSpan()
+			pl.Settled(serverID, ids, state.PendingSpan{Now: sp.Now, Length: sp.Length, Keep: sp.Keep})
+		})
 	}
 }

@@ -1,0 +1,128 @@
+package state
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Three instances claim meetings at once, each offering the same servers
+// with equal polled loads: the pending load kept in Redis makes the spread
+// exact, and settling the meetings (any instance, any number of times)
+// empties it.
+func TestClaimAmongSpreadsExactlyAndSettles(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	const servers, perServer = 5, 12
+	span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
+	stores := []*Redis{openRedis(t, url, prefix), openRedis(t, url, prefix), openRedis(t, url, prefix)}
+	cands := make([]Candidate, servers)
+	for i := range cands {
+		cands[i] = Candidate{ServerID: fmt.Sprintf("s%d", i), Weight: 1}
+	}
+	var mu sync.Mutex
+	placed := map[string][]string{}
+	var wg sync.WaitGroup
+	for i := range servers * perServer {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("m%d", i)
+			// Each instance orders its candidates its own way.
+			own := append(cands[i%servers:], cands[:i%servers]...)
+			owner, won, err := stores[i%3].ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, own, 16, span)
+			if err != nil || !won {
+				t.Errorf("claim %s: %v %v", id, won, err)
+				return
+			}
+			mu.Lock()
+			placed[owner] = append(placed[owner], id)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, c := range cands {
+		if n := len(placed[c.ServerID]); n != perServer {
+			t.Errorf("%s took %d meetings, want %d", c.ServerID, n, perServer)
+		}
+	}
+	// The meeting is recorded on the server chosen, in every instance.
+	waitFor(t, 5*time.Second, "the claims to reach every instance", func() bool {
+		for _, ids := range placed {
+			for _, id := range ids {
+				for _, s := range stores {
+					if _, ok := s.Lookup("t", id); !ok {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	})
+	for srv, ids := range placed {
+		if got, _ := stores[2].Lookup("t", ids[0]); got != srv {
+			t.Errorf("%s recorded on %s, placed on %s", ids[0], got, srv)
+		}
+	}
+	// A claim of a meeting already placed loses and adds no load.
+	if owner, won, err := stores[1].ClaimAmong(Meeting{Tenant: "t", MeetingID: "m0"}, "", "m0", cands, 16, span); err != nil || won || owner == "" {
+		t.Errorf("second claim of m0: %q %v %v", owner, won, err)
+	}
+	c := rawClient(t, url)
+	ctx := context.Background()
+	// The pending load expires on its own after the span.
+	slot := span.slot()
+	if ttl, _ := c.PTTL(ctx, fmt.Sprintf("%spending:m:%d", prefix, slot)).Result(); ttl <= 0 || ttl > 5*span.Length {
+		t.Errorf("pending meetings expire in %v, want within %v", ttl, 5*span.Length)
+	}
+	for srv, ids := range placed {
+		if err := stores[0].Settled(srv, ids, span); err != nil {
+			t.Fatal(err)
+		}
+		if err := stores[1].Settled(srv, ids[:1], span); err != nil { // again: counts once
+			t.Fatal(err)
+		}
+	}
+	if p, _ := c.HGetAll(ctx, fmt.Sprintf("%spending:%d", prefix, slot)).Result(); len(p) != 0 {
+		t.Errorf("pending load left after every meeting settled: %v", p)
+	}
+	if n, _ := c.HLen(ctx, fmt.Sprintf("%spending:m:%d", prefix, slot)).Result(); n != 0 {
+		t.Errorf("%d pending meetings left after every meeting settled", n)
+	}
+}
+
+// A candidate with more polled load loses to one with more pending load
+// only when the sum says so; weight divides the pending load.
+func TestClaimAmongAddsPendingToPolled(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	r := openRedis(t, url, prefix)
+	span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
+	cands := []Candidate{{ServerID: "a", Polled: 10, Weight: 1}, {ServerID: "b", Polled: 0, Weight: 2}}
+	// Load pending in a slot older than the span's does not count.
+	old := span
+	old.Now = span.Now.Add(-4 * span.Length)
+	if _, _, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: "old"}, "", "old", cands[1:], 100, old); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := range 3 {
+		owner, _, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: fmt.Sprint(i)}, "", fmt.Sprint(i), cands, 8, span)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, owner)
+	}
+	// b weighs 0, 4, 8 (pending 16 over weight 2), under a's 10: b takes
+	// three; at 12 the fourth goes to a.
+	owner, _, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: "3"}, "", "3", cands, 8, span)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, owner)
+	if fmt.Sprint(got) != "[b b b a]" {
+		t.Errorf("placements %v, want [b b b a]", got)
+	}
+}
