@@ -53,9 +53,9 @@ var mutations = []Mutation{
 	{
 		Name: "claim-ignored",
 		Why:  "the gateway ignores the owner Claim returns: two concurrent creates split a meeting over two servers",
-		File: "gateway/create.go",
-		Old:  "if fresh = ownerID == pick.ID; fresh {",
-		New:  "if ownerID, fresh = pick.ID, true; fresh {",
+		File: "gateway/create_place.go",
+		Old:  "if owner != pick.ID {",
+		New:  "if owner = pick.ID; false {",
 		Pkgs: []string{"./gateway"}, Run: "Concurrent|Race", CI: true,
 	},
 	{
@@ -94,9 +94,17 @@ var mutations = []Mutation{
 		Name: "redis-lua-claim",
 		Why:  "the Redis claim script writes without comparing the owner: instances split meetings",
 		File: "state/redis_scripts.go",
-		Old:  "if owner ~= ARGV[2] then return {owner, 0} end",
-		New:  "",
+		Old:  "if owner ~= ARGV[2] then return {owner, 0} end\nif tonumber(ARGV[5]) > 0 then",
+		New:  "if tonumber(ARGV[5]) > 0 then",
 		Pkgs: []string{"./state"}, Run: "Redis|Contract", CI: true,
+	},
+	{
+		Name: "redis-lua-claim-among",
+		Why:  "the shared placement script places without comparing the owner: instances split meetings",
+		File: "state/redis_scripts.go",
+		Old:  "if owner ~= ARGV[2] then return {owner, 0} end\nlocal slot, keep, n",
+		New:  "local slot, keep, n",
+		Pkgs: []string{"./state"}, Run: "Redis|Contract|ClaimAmong", CI: true,
 	},
 	{
 		Name: "apply-noop",
