@@ -85,8 +85,9 @@ func (p *Pool) span(now time.Time) Span {
 	if l <= 0 {
 		l = 10 * time.Second
 	}
-	slot := now.UnixMilli() / l.Milliseconds()
-	return Span{Now: now, Length: l, Keep: spanSlots, Cutoff: time.UnixMilli((slot - spanSlots) * l.Milliseconds())}
+	ms := max(l.Milliseconds(), 1) // slots are whole milliseconds (a sub-millisecond poll interval)
+	slot := now.UnixMilli() / ms
+	return Span{Now: now, Length: l, Keep: spanSlots, Cutoff: time.UnixMilli((slot - spanSlots) * ms)}
 }
 
 func less(a float64, at uint32, b float64, bt uint32) bool {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,6 +31,9 @@ func (r *Redis) ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate,
 	v, err := json.Marshal(tmpl)
 	if err != nil {
 		return "", false, err
+	}
+	if bytes.Count(v, []byte(`"server":"`+serverPlaceholder+`"`)) != 1 {
+		return "", false, fmt.Errorf("state: redis claim %s: the meeting's JSON has no single server field", m.MeetingID)
 	}
 	args = append(args, v, len(cands))
 	for _, c := range cands {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -124,5 +125,34 @@ func TestClaimAmongAddsPendingToPolled(t *testing.T) {
 	got = append(got, owner)
 	if fmt.Sprint(got) != "[b b b a]" {
 		t.Errorf("placements %v, want [b b b a]", got)
+	}
+}
+
+// A meeting ID that holds the placeholder for the server (a tenant chooses
+// its meeting IDs) is kept as it is, and every instance reads the server
+// the claim chose: nothing else in the meeting's JSON is taken for the
+// server field.
+func TestClaimAmongKeepsAMeetingIDThatLooksLikeThePlaceholder(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	a, b := openRedis(t, url, prefix), openRedis(t, url, prefix)
+	span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
+	for _, id := range []string{serverPlaceholder, "x" + serverPlaceholder + "y", `"server":"` + serverPlaceholder + `"`, "100%" + serverPlaceholder} {
+		owner, won, err := a.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, []Candidate{{ServerID: "s%1", Weight: 1}}, 1, span)
+		if err != nil || !won || owner != "s%1" {
+			t.Fatalf("claim %q: %q %v %v", id, owner, won, err)
+		}
+		raw, err := rawClient(t, url).Get(context.Background(), a.meetingKey("t", id)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m Meeting
+		if err := json.Unmarshal([]byte(raw), &m); err != nil || m.MeetingID != id || m.ServerID != "s%1" {
+			t.Fatalf("claim %q stored %s (%v)", id, raw, err)
+		}
+		// A second instance sees the one owner, and its claim loses.
+		if o, won, err := b.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, []Candidate{{ServerID: "s2", Weight: 1}}, 1, span); err != nil || won || o != "s%1" {
+			t.Fatalf("second claim of %q: %q %v %v", id, o, won, err)
+		}
 	}
 }

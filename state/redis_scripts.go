@@ -137,7 +137,7 @@ for c = 1, n do
   if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = i, l end
 end
 local server = ARGV[best]
-local doc = string.gsub(ARGV[12], '` + serverPlaceholder + `', (string.gsub(server, '%%', '%%%%')), 1)
+local doc = string.gsub(ARGV[12], '"server":"` + serverPlaceholder + `"', (string.gsub('"server":' .. cjson.encode(server), '%%', '%%%%')), 1)
 if tonumber(ARGV[3]) > 0 then
   redis.call('SET', KEYS[1], doc, 'PX', ARGV[3])
 else
@@ -155,8 +155,10 @@ return {server, seq}
 `)
 
 // serverPlaceholder stands for the server in the meeting JSON that
-// claimAmongScript fills in: letters only, so no Lua pattern nor JSON
-// escape touches it.
+// claimAmongScript fills in. The script replaces the whole field,
+// "server":"<placeholder>", which no JSON string value can hold (its
+// quotes would be escaped): a meeting ID that holds the placeholder
+// itself stays as it is. Letters only, so no Lua pattern touches it.
 const serverPlaceholder = "TINYSCALEPLACEDSERVER"
 
 // settledScript drops the pending load of meetings that came to nothing,
