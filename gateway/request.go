@@ -310,8 +310,8 @@ func interpretedKey(key string) bool {
 // interpreted returns whether a parameter key is one tinyscale reads for
 // c: the fixed set and the keys the tenant's and the global policy set.
 //
-// It is asked for every parameter of every call: the fixed set is one map
-// lookup, and a policy without keys (the usual case) is skipped without
+// It is asked for every parameter of every call: the fixed set is a
+// switch, and a policy without keys (the usual case) is skipped without
 // ranging over its maps.
 func (g *Gateway) interpreted(c *call) func(string) bool {
 	var policies [2]*tenant.Policy
