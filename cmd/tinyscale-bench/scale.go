@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -190,6 +191,33 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Where the CPU went during the rush: every process of the scenario.
+	procs := []struct {
+		name string
+		pid  int
+	}{{"bench", os.Getpid()}, {"fleet", fl.pid()}, {"redis", rd.pid()}}
+	for i, ts := range inst {
+		procs = append(procs, struct {
+			name string
+			pid  int
+		}{fmt.Sprintf("instance %d", i+1), ts.pid()})
+	}
+	rushCPU0 := make([]time.Duration, len(procs))
+	for i, pr := range procs {
+		if rushCPU0[i], err = cpuTime(pr.pid); err != nil {
+			return nil, err
+		}
+	}
+	profc := make(chan error, 1)
+	if pprofAddr != "" {
+		// The first instance over the rush, creates and all.
+		path := filepath.Join(e.profileDir, "scale-rush-cpu.pprof")
+		u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, max(1, int(p.scaleSpread/time.Second)))
+		go func() { profc <- fetchProfile(ctx, u, path) }()
+		time.Sleep(100 * time.Millisecond) // the profile is on before the load
+	} else {
+		profc <- nil
+	}
 	rushStart := time.Now()
 	if err := runAll(ctx, attacks, func(i int) *tally {
 		if i%2 == 0 {
@@ -200,6 +228,20 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		return nil, err
 	}
 	rushTook := time.Since(rushStart)
+	rushCPU := make([]string, len(procs))
+	for i, pr := range procs {
+		c, err := cpuTime(pr.pid)
+		if err != nil {
+			return nil, err
+		}
+		rushCPU[i] = fmt.Sprintf("%s %.1fs", pr.name, (c - rushCPU0[i]).Seconds())
+	}
+	if err := <-profc; err != nil {
+		return nil, err
+	}
+	if pprofAddr != "" {
+		e.logf("profile written: %s", filepath.Join(e.profileDir, "scale-rush-cpu.pprof"))
+	}
 	e.logf("rush: %d joins p99 %s, %d creates p99 %s, %d errors, in %.1fs", joinT.requests, fmtDur(joinT.p99()),
 		createT.requests, fmtDur(createT.p99()), joinT.errors+createT.errors, rushTook.Seconds())
 	redis5, err := redisCalls(ctx, rc)
@@ -293,6 +335,12 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			Ratio:    slices.Max(pollPct) / pollTarget,
 			Verdict:  verdict(slices.Max(pollPct) <= pollTarget, 0),
 			Note:     fmt.Sprintf("each instance's CPU over %.0fs with no API traffic, polling every %s, as a share of one core at the default 10s", idle.Seconds(), p.scaleInterval),
+		},
+		{
+			Scenario: "scale: CPU during the rush",
+			Measured: strings.Join(rushCPU, ", "),
+			Verdict:  verdictInfo,
+			Note:     fmt.Sprintf("CPU time (user + system) of each process over the rush's %.1fs, on %d cores", rushTook.Seconds(), runtime.NumCPU()),
 		},
 		{
 			Scenario: "scale: RSS per instance",
