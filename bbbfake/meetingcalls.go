@@ -58,7 +58,7 @@ func (c *apiCall) getMeetingInfo() {
 	var out []byte
 	if m != nil {
 		d := newResponse(bbb.Success)
-		s.writeMeeting(d, m, false)
+		s.writeMeeting(d, m, false, s.breakoutRooms())
 		out = d.bytes()
 	}
 	s.mu.Unlock()
@@ -73,12 +73,14 @@ func (c *apiCall) getMeetings() {
 	s := c.s
 	s.mu.Lock()
 	items := make([][]byte, 0, len(s.order))
+	rooms := s.breakoutRooms()
+	d := &doc{b: make([]byte, 0, 2048*len(s.order))}
 	for _, id := range s.order {
-		d := &doc{}
+		start := len(d.b)
 		d.open("meeting")
-		s.writeMeeting(d, s.meetings[id], true)
+		s.writeMeeting(d, s.meetings[id], true, rooms)
 		d.close("meeting")
-		items = append(items, d.fragment())
+		items = append(items, d.b[start:len(d.b):len(d.b)])
 	}
 	s.mu.Unlock()
 	c.xml(bbb.ListXML("meetings", items, "noMeetings", "no meetings were found on this server", nil))
@@ -86,7 +88,8 @@ func (c *apiCall) getMeetings() {
 
 // writeMeeting writes the fields of getMeetingInfo (§4.5) in BBB's order.
 // In getMeetings (inList) the passwords are always present.
-func (s *Server) writeMeeting(d *doc, m *meeting, inList bool) {
+// rooms is breakoutRooms' index of the server's breakout rooms.
+func (s *Server) writeMeeting(d *doc, m *meeting, inList bool, rooms map[string][]string) {
 	d.el("meetingName", m.name)
 	d.el("meetingID", m.id)
 	d.el("internalMeetingID", m.internalID)
@@ -153,19 +156,29 @@ func (s *Server) writeMeeting(d *doc, m *meeting, inList bool) {
 		d.count("sequence", m.sequence)
 		d.bool("freeJoin", m.freeJoin)
 	}
-	var rooms []string
-	for _, id := range s.order {
-		if b := s.meetings[id]; b.isBreakout && b.parentMeetingID == m.internalID {
-			rooms = append(rooms, b.internalID)
-		}
-	}
-	if len(rooms) > 0 {
+	if rs := rooms[m.internalID]; len(rs) > 0 {
 		d.open("breakoutRooms")
-		for _, r := range rooms {
+		for _, r := range rs {
 			d.el("breakout", r)
 		}
 		d.close("breakoutRooms")
 	}
+}
+
+// breakoutRooms indexes the server's breakout rooms by their parent's
+// internal meeting ID, in creation order: one pass, not one per meeting
+// listed. The caller holds s.mu.
+func (s *Server) breakoutRooms() map[string][]string {
+	var rooms map[string][]string
+	for _, id := range s.order {
+		if b := s.meetings[id]; b.isBreakout {
+			if rooms == nil {
+				rooms = map[string][]string{}
+			}
+			rooms[b.parentMeetingID] = append(rooms[b.parentMeetingID], b.internalID)
+		}
+	}
+	return rooms
 }
 
 // insertDocument takes a <modules> body for a running meeting.
