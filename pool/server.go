@@ -34,6 +34,10 @@ type Server struct {
 	// curve is the load of meetings as a function of time, built from
 	// them at the first Load after they changed (nil until then).
 	curve *loadCurve
+	// before is the curve of the meetings created before beforeCutoff,
+	// for shared placements (see polledBefore); nil with curve.
+	before       *loadCurve
+	beforeCutoff time.Time
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
 	share func(Reservation)
@@ -198,7 +202,7 @@ func (s *Server) MarkOffline(reason string) bool {
 func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending time.Duration) (drained bool) {
 	var ended []string
 	s.mu.Lock()
-	s.meetings, s.polled, s.curve = ms, started, nil
+	s.meetings, s.polled, s.curve, s.before = ms, started, nil, nil
 	for _, m := range ms {
 		s.pending.del(m.MeetingID)
 	}
@@ -272,7 +276,7 @@ func (s *Server) Forget(meetingID string) {
 	s.pending.del(meetingID)
 	for i, m := range s.meetings {
 		if m.MeetingID == meetingID {
-			s.meetings, s.curve = append(s.meetings[:i:i], s.meetings[i+1:]...), nil
+			s.meetings, s.curve, s.before = append(s.meetings[:i:i], s.meetings[i+1:]...), nil, nil
 			break
 		}
 	}
