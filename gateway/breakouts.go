@@ -58,16 +58,31 @@ func (b *breakouts) missed(parentID string, miss bool, now time.Time) bool {
 type serverRooms struct {
 	parents map[string]string
 	rooms   map[string]string
+	// from is the poll's slice they were read from. The poll hands out
+	// the very same slice again while the server's answer does not change
+	// (pool/poll_answers.go), and its readers never write to it, so the
+	// same slice means the same rooms: nothing to rebuild.
+	from []pool.MeetingLoad
+}
+
+// of reports whether sr was read from ms itself.
+func (sr serverRooms) of(ms []pool.MeetingLoad) bool {
+	return len(sr.from) == len(ms) && (len(ms) == 0 || &sr.from[0] == &ms[0])
 }
 
 // observe replaces what is known of server's rooms with a poll's meetings.
 func (b *breakouts) observe(server string, ms []pool.MeetingLoad) {
-	sr := serverRooms{parents: map[string]string{}, rooms: map[string]string{}}
-	for _, m := range ms {
-		if m.Breakout {
-			sr.rooms[m.MeetingID] = m.ParentID
-		} else if m.InternalID != "" {
-			sr.parents[m.InternalID] = m.MeetingID
+	b.mu.RLock()
+	sr, ok := b.servers[server]
+	b.mu.RUnlock()
+	if !ok || !sr.of(ms) {
+		sr = serverRooms{parents: map[string]string{}, rooms: map[string]string{}, from: ms}
+		for _, m := range ms {
+			if m.Breakout {
+				sr.rooms[m.MeetingID] = m.ParentID
+			} else if m.InternalID != "" {
+				sr.parents[m.InternalID] = m.MeetingID
+			}
 		}
 	}
 	b.mu.Lock()
@@ -77,7 +92,9 @@ func (b *breakouts) observe(server string, ms []pool.MeetingLoad) {
 	}
 	b.servers[server] = sr
 	// Only parents that opened breakout rooms are remembered: theirs are
-	// the only recordings that need them.
+	// the only recordings that need them. They are remembered again at
+	// every round, unchanged or not, so that one pushed out of the memory
+	// while it ran is back in it when it ends.
 	for _, parent := range sr.rooms {
 		if id, ok := sr.parents[parent]; ok {
 			b.remember(parent, id)

@@ -44,3 +44,38 @@ func TestBreakoutIndexIsBounded(t *testing.T) {
 		t.Errorf("%d servers kept after they left the pool", len(b.servers))
 	}
 }
+
+// TestBreakoutIndexFollowsTheSlice: the index is rebuilt when a server's
+// poll hands over another slice, and kept when it hands over the same one
+// again (an unchanged answer, pool/poll_answers.go).
+func TestBreakoutIndexFollowsTheSlice(t *testing.T) {
+	var b breakouts
+	first := []pool.MeetingLoad{
+		{MeetingID: "parent", InternalID: "pi"},
+		{MeetingID: "room", Breakout: true, ParentID: "pi"},
+	}
+	b.observe("s1", first)
+	before := b.servers["s1"]
+	b.observe("s1", first)
+	if after := b.servers["s1"]; !after.of(first) || len(after.rooms) != 1 {
+		t.Fatalf("the same slice again: %+v", after)
+	}
+	if sid, parent, ok := b.room("room"); !ok || sid != "s1" || parent != "parent" {
+		t.Fatalf("room: %q %q %v", sid, parent, ok)
+	}
+	// The same length, other contents: a new slice is read anew.
+	second := []pool.MeetingLoad{
+		{MeetingID: "parent", InternalID: "pi"},
+		{MeetingID: "other", InternalID: "oi"},
+	}
+	b.observe("s1", second)
+	if _, _, ok := b.room("room"); ok {
+		t.Error("a room of the old slice is still known")
+	}
+	if sid, id, ok := b.parent("oi"); !ok || sid != "s1" || id != "other" {
+		t.Errorf("parent of the new slice: %q %q %v", sid, id, ok)
+	}
+	if len(before.rooms) != 1 {
+		t.Error("the rooms read before were changed in place")
+	}
+}

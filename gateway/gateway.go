@@ -91,6 +91,8 @@ type Gateway struct {
 	unknown *tenant.Tenant
 	limits  meetingLimits
 	relearn relearn
+	// recon is what a reconcile keeps between poll rounds (reconcile.go).
+	recon reconcileBuffers
 	// versions is the API root's answer, learned from the servers.
 	versions versions
 }

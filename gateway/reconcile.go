@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"slices"
 	"sync"
 	"time"
 
@@ -25,60 +24,17 @@ import (
 //
 // Servers that did not answer are left alone: a failed poll says nothing
 // about their meetings.
+//
+// It runs at every poll round over every running meeting and every
+// placement (50,000 of each on a large fleet), so it keeps its maps and
+// slices from one round to the next (reconcileBuffers) and, in a steady
+// round, allocates next to nothing.
 func (g *Gateway) Reconcile(round pool.Round) {
-	where := map[string][]string{} // BBB meetingID → servers running it, of those that answered
 	g.breakouts.prune(func(id string) bool { return g.pool.Get(id) != nil })
 	for sid, ms := range round.Meetings {
 		g.breakouts.observe(sid, ms)
-		for _, m := range ms {
-			if !m.Breakout { // BBB makes breakouts itself; they never come through here
-				where[m.MeetingID] = append(where[m.MeetingID], sid)
-			}
-		}
 	}
-	placed := map[string]bool{}
-	var ended []state.Meeting
-	for _, m := range g.store.Meetings() {
-		t := g.tenants.Get(m.Tenant)
-		if t == nil {
-			continue // a tenant since removed: its placements wait for the safety expiry
-		}
-		bbbID, err := t.Scope(m.MeetingID)
-		if err != nil {
-			continue
-		}
-		placed[bbbID] = true
-		running := where[bbbID]
-		_, ownerAnswered := round.Meetings[m.ServerID]
-		for _, sid := range running {
-			if sid != m.ServerID {
-				g.conflicts.Add(1)
-				g.obs.Conflict()
-				g.log.Warn("meeting runs on another server than its placement: keeping the placement",
-					"tenant", m.Tenant, "meetingID", m.MeetingID, "placed", m.ServerID, "running", sid)
-			}
-		}
-		switch {
-		case ownerAnswered && !slices.Contains(running, m.ServerID) &&
-			m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started):
-			ended = append(ended, m)
-		case !ownerAnswered && round.Started.Sub(m.CreatedAt) > PlacementExpiry:
-			// The safety expiry: a server removed or dead for good never
-			// says its meetings ended.
-			ended = append(ended, m)
-		}
-	}
-	var adopt []state.Meeting
-	for bbbID, sids := range where {
-		if placed[bbbID] || len(sids) != 1 {
-			continue
-		}
-		t, id := g.tenants.OwnerOf(bbbID)
-		if g.tenants.Get(t.Name) != t {
-			continue // a removed tenant's meeting: nobody's to adopt
-		}
-		adopt = append(adopt, state.Meeting{Tenant: t.Name, MeetingID: id, ServerID: sids[0]})
-	}
+	ended, adopt := g.recon.judge(g, round)
 	// Many writes at once share the durable store's commits: a restart in
 	// front of 10,000 running meetings adopts them in a fraction of a
 	// second instead of one fsync after another.
@@ -93,6 +49,134 @@ func (g *Gateway) Reconcile(round pool.Round) {
 	})
 	g.creates.prune(round.Started)
 	g.relearn.learnedRound(round.Started)
+}
+
+// reconcileBuffers are a reconcile's working maps and slices, kept between
+// rounds: building them anew for 50,000 meetings every round was most of
+// the reconcile's time (the maps growing, rehashing) and garbage.
+type reconcileBuffers struct {
+	mu sync.Mutex // rounds do not overlap, but nothing forbids it
+	// running is, per BBB meetingID, the servers of the round that run it
+	// (the first, and how many: almost always one).
+	running map[string]runningOn
+	// more holds the servers after the first of the meetings that run on
+	// several; nil until a round finds one.
+	more map[string][]string
+	// placed is the store's placements of the round, copied into this
+	// slice at every round rather than into a new sorted one.
+	placed []state.Meeting
+}
+
+// runningOn is where a poll round found one meeting.
+type runningOn struct {
+	server string // the first server found running it
+	n      int    // the servers running it
+	placed bool   // a placement names it: not one to adopt
+}
+
+// on reports whether the meeting runs on sid.
+func (r *reconcileBuffers) on(bbbID string, e runningOn, sid string) bool {
+	if e.n == 0 {
+		return false
+	}
+	if e.server == sid {
+		return true
+	}
+	for _, s := range r.more[bbbID] {
+		if s == sid {
+			return true
+		}
+	}
+	return false
+}
+
+// judge compares the round with the placements: the placements that ended
+// and the running meetings to adopt. It logs and counts the conflicts.
+func (r *reconcileBuffers) judge(g *Gateway, round pool.Round) (ended, adopt []state.Meeting) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running == nil {
+		r.running = make(map[string]runningOn)
+	}
+	// clear keeps the map's room for the next round's as many meetings.
+	clear(r.running)
+	r.more = nil
+	for sid, ms := range round.Meetings {
+		for _, m := range ms {
+			if m.Breakout { // BBB makes breakouts itself; they never come through here
+				continue
+			}
+			e, ok := r.running[m.MeetingID]
+			if !ok {
+				r.running[m.MeetingID] = runningOn{server: sid, n: 1}
+				continue
+			}
+			e.n++
+			r.running[m.MeetingID] = e
+			if r.more == nil {
+				r.more = map[string][]string{}
+			}
+			r.more[m.MeetingID] = append(r.more[m.MeetingID], sid)
+		}
+	}
+	r.placed = g.store.AppendMeetings(r.placed[:0])
+	for _, m := range r.placed {
+		t := g.tenants.Get(m.Tenant)
+		if t == nil {
+			continue // a tenant since removed: its placements wait for the safety expiry
+		}
+		bbbID, err := t.Scope(m.MeetingID)
+		if err != nil {
+			continue
+		}
+		e, isRunning := r.running[bbbID]
+		if isRunning && !e.placed {
+			e.placed = true
+			r.running[bbbID] = e
+		}
+		if isRunning && (e.server != m.ServerID || e.n > 1) {
+			r.conflicts(g, m, e.server)
+			for _, sid := range r.more[bbbID] {
+				r.conflicts(g, m, sid)
+			}
+		}
+		_, ownerAnswered := round.Meetings[m.ServerID]
+		switch {
+		case ownerAnswered && !r.on(bbbID, e, m.ServerID) &&
+			m.CreatedAt.Before(round.Started) && g.creates.settled(bbbID, round.Started):
+			ended = append(ended, m)
+		case !ownerAnswered && round.Started.Sub(m.CreatedAt) > PlacementExpiry:
+			// The safety expiry: a server removed or dead for good never
+			// says its meetings ended.
+			ended = append(ended, m)
+		}
+	}
+	// The copies would keep the strings of placements released since
+	// alive until the next round; zeroed, the slice holds its room only.
+	clear(r.placed)
+	for bbbID, e := range r.running {
+		if e.placed || e.n != 1 {
+			continue
+		}
+		t, id := g.tenants.OwnerOf(bbbID)
+		if g.tenants.Get(t.Name) != t {
+			continue // a removed tenant's meeting: nobody's to adopt
+		}
+		adopt = append(adopt, state.Meeting{Tenant: t.Name, MeetingID: id, ServerID: e.server})
+	}
+	return ended, adopt
+}
+
+// conflicts logs and counts a placed meeting m that sid runs, if sid is
+// not its server.
+func (r *reconcileBuffers) conflicts(g *Gateway, m state.Meeting, sid string) {
+	if sid == m.ServerID {
+		return
+	}
+	g.conflicts.Add(1)
+	g.obs.Conflict()
+	g.log.Warn("meeting runs on another server than its placement: keeping the placement",
+		"tenant", m.Tenant, "meetingID", m.MeetingID, "placed", m.ServerID, "running", sid)
 }
 
 // PlacementExpiry is how long a placement outlives a server that no longer

@@ -171,6 +171,9 @@ func (b *Bolt) Get(tenant, meetingID string) (Meeting, bool) { return b.mem.Get(
 // Meetings implements Store from memory.
 func (b *Bolt) Meetings() []Meeting { return b.mem.Meetings() }
 
+// AppendMeetings implements Store from memory.
+func (b *Bolt) AppendMeetings(dst []Meeting) []Meeting { return b.mem.AppendMeetings(dst) }
+
 // RecordingOwner implements Store from memory.
 func (b *Bolt) RecordingOwner(recordID string) (string, bool) {
 	return b.mem.RecordingOwner(recordID)

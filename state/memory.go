@@ -1,6 +1,7 @@
 package state
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -110,6 +111,19 @@ func (m *Memory) Meetings() []Meeting {
 		return out[i].MeetingID < out[j].MeetingID
 	})
 	return out
+}
+
+// AppendMeetings implements Store. It holds the read lock only as long
+// as the copy takes, never while the caller works on the placements, so
+// that a write waiting for the lock does not hold up the joins' reads.
+func (m *Memory) AppendMeetings(dst []Meeting) []Meeting {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	dst = slices.Grow(dst, len(m.meetings))
+	for _, mt := range m.meetings {
+		dst = append(dst, mt)
+	}
+	return dst
 }
 
 // RecordingOwner implements Store.

@@ -117,6 +117,9 @@ func (r *Redis) Get(tenant, meetingID string) (Meeting, bool) { return r.mem.Get
 // Meetings implements Store from memory.
 func (r *Redis) Meetings() []Meeting { return r.mem.Meetings() }
 
+// AppendMeetings implements Store from memory.
+func (r *Redis) AppendMeetings(dst []Meeting) []Meeting { return r.mem.AppendMeetings(dst) }
+
 // RecordingOwner implements Store from memory.
 func (r *Redis) RecordingOwner(recordID string) (string, bool) {
 	return r.mem.RecordingOwner(recordID)

@@ -49,6 +49,11 @@ type Store interface {
 	Release(tenant, meetingID, serverID string) error
 	// Meetings lists every placement.
 	Meetings() []Meeting
+	// AppendMeetings appends every placement to dst, in no particular
+	// order, and returns the extended slice: for a caller that walks them
+	// all at every poll round and reuses one slice, instead of a sorted
+	// copy made anew each time.
+	AppendMeetings(dst []Meeting) []Meeting
 	// RecordingOwner returns the server holding a recording.
 	RecordingOwner(recordID string) (serverID string, ok bool)
 	// SetRecordingOwner remembers where a recording lives. It is a routing
