@@ -57,6 +57,11 @@ type Tracker struct {
 	pending   []state.UsageRecord          // writes that failed, retried next round
 	lastCkpt  time.Time
 	lastPrune time.Time
+	// round numbers the rounds observed: a live meeting that a round saw
+	// carries its number, so that finding the ones it did not see needs
+	// no set of the seen built anew at every round (50,000 keys on a large
+	// fleet).
+	round uint64
 }
 
 type liveKey struct{ server, bbbID string }
@@ -69,6 +74,7 @@ type recKey struct {
 type meeting struct {
 	rec       state.UsageRecord // End is the last poll that saw it
 	lastCount int
+	round     uint64 // the last round that saw it (Tracker.round)
 }
 
 // NewTracker returns a tracker writing to store, resolving tenants with
@@ -116,19 +122,23 @@ func (t *Tracker) Observe(round pool.Round) {
 	now := round.Started
 	var writes []state.UsageRecord
 	t.mu.Lock()
-	seen := map[liveKey]bool{}
+	t.round++
+	seen := 0 // live meetings this round saw, each once
 	for sid, ms := range round.Meetings {
 		for _, ml := range ms {
 			if ml.Breakout {
 				continue // its users are counted in the parent meeting
 			}
 			k := liveKey{sid, ml.MeetingID}
-			seen[k] = true
 			start := ml.Created
 			if start.IsZero() || start.UnixMilli() <= 0 {
 				start = now
 			}
 			m := t.live[k]
+			var last uint64 // the key's last round: counted once a round
+			if m != nil {
+				last = m.round
+			}
 			if m != nil && !m.rec.Start.Equal(start) {
 				// Ended and created again between two polls.
 				writes = append(writes, m.final())
@@ -136,19 +146,28 @@ func (t *Tracker) Observe(round pool.Round) {
 			}
 			if m == nil {
 				m = t.begin(sid, ml, start, now)
+				m.round = last
 				t.live[k] = m
+			}
+			if m.round != t.round {
+				m.round = t.round
+				seen++
 			}
 			m.observe(ml, now)
 		}
 	}
-	for k, m := range t.live {
-		if seen[k] {
-			continue
-		}
-		_, answered := round.Meetings[k.server]
-		if answered || now.Sub(m.rec.End) > t.stale() {
-			writes = append(writes, m.final())
-			delete(t.live, k)
+	// Every live meeting seen: none can have ended, and a steady round
+	// skips the walk over all of them.
+	if seen < len(t.live) {
+		for k, m := range t.live {
+			if m.round == t.round {
+				continue
+			}
+			_, answered := round.Meetings[k.server]
+			if answered || now.Sub(m.rec.End) > t.stale() {
+				writes = append(writes, m.final())
+				delete(t.live, k)
+			}
 		}
 	}
 	// Checkpoints of the last run that no running meeting took up, once

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,55 @@ func TestParticipantMinutesFromRealPolls(t *testing.T) {
 		if r.PeakParticipants != map[string]int{"ma": 5, "mb": 4}[r.MeetingID] {
 			t.Errorf("%s: peak %d", r.MeetingID, r.PeakParticipants)
 		}
+	}
+}
+
+// TestEndedBesideARecreatedMeeting: a meeting the round did not see is
+// ended even when another one appears twice in the round, created anew
+// between the two polls, so that the round saw as many meetings as are
+// live (the tracker counts the live meetings a round saw, to skip the
+// walk over them all when it saw every one).
+func TestEndedBesideARecreatedMeeting(t *testing.T) {
+	store := state.NewMemory()
+	tr := NewTracker(store, nil, nil)
+	a1, a2 := ml("a", 2), ml("a", 3)
+	a2.Created = t0.Add(time.Minute)
+	tr.Observe(at(0, a1, ml("b", 4)))
+	tr.Observe(at(1, a1, a2))
+	ended := map[string]int{}
+	for _, r := range records(t, store) {
+		ended[r.MeetingID]++
+	}
+	if ended["b"] != 1 || ended["a"] != 1 {
+		t.Fatalf("records ended: %v, want a (its first life) and b once each", ended)
+	}
+	if n := len(tr.Running()); n != 1 {
+		t.Errorf("%d meetings running, want a's second life alone", n)
+	}
+}
+
+// BenchmarkObserve50k is one poll round of the scale scenario (issue 15)
+// for the usage tracker: 500 servers × 100 meetings, all seen before.
+func BenchmarkObserve50k(b *testing.B) {
+	round := pool.Round{Started: time.Now(), Meetings: map[string][]pool.MeetingLoad{}}
+	for i := range 500 {
+		sid := "scale-" + strconv.Itoa(i)
+		ms := make([]pool.MeetingLoad, 100)
+		for j := range ms {
+			ms[j] = pool.MeetingLoad{MeetingID: sid + "-" + strconv.Itoa(j), Participants: 3, Created: t0, Name: "Room"}
+		}
+		round.Meetings[sid] = ms
+	}
+	tr := NewTracker(state.NewMemory(), nil, nil)
+	tr.Checkpoint = 1000 * time.Hour // the rounds between checkpoints
+	tr.Observe(round)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		round.Started = round.Started.Add(10 * time.Second)
+		tr.Observe(round)
+	}
+	if n := len(tr.Running()); n != 50_000 {
+		b.Fatalf("%d meetings running, want 50000", n)
 	}
 }
