@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"slices"
+	"time"
 )
 
 // Request is one API request as the server received it.
@@ -22,6 +23,8 @@ type Request struct {
 	// Query holds the decoded parameters: the URL query, plus the fields
 	// of a form-urlencoded or multipart body. Undecodable pairs are left out.
 	Query url.Values
+	// At is when the request was received.
+	At time.Time
 }
 
 func (r Request) clone() Request {
@@ -42,6 +45,7 @@ func cloneValues(v url.Values) url.Values {
 }
 
 func (s *Server) record(r Request) {
+	r.At = time.Now()
 	s.mu.Lock()
 	s.requests = append(s.requests, r)
 	s.mu.Unlock()

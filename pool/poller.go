@@ -113,6 +113,13 @@ type Poller struct {
 	// OnRound, if set, gets each round's results, for reconciling the
 	// placements with what really runs.
 	OnRound func(Round)
+	// Spread, if set, spreads the checks of each periodic round evenly
+	// over this long from its start, instead of sending them all at once:
+	// 500 servers answering at the same instant is a burst of CPU, memory
+	// and connections in tinyscale (and in whatever shares its cores) once
+	// a round, where a spread round is a trickle. A round asked for by Kick
+	// (the state lost placements) and PollOnce are never spread.
+	Spread time.Duration
 
 	kickOnce sync.Once
 	kick     chan struct{}
@@ -143,22 +150,35 @@ func (p *Poller) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.PollOnce(ctx)
+			p.poll(ctx, p.Spread)
 		case <-kick:
-			p.PollOnce(ctx)
+			p.poll(ctx, 0)
 		}
 	}
 }
 
 // PollOnce checks every server at once, each under the poller's timeout,
 // and waits for all answers.
-func (p *Poller) PollOnce(ctx context.Context) {
+func (p *Poller) PollOnce(ctx context.Context) { p.poll(ctx, 0) }
+
+// poll is a round whose checks start evenly over spread (0: all at once).
+// Round.Started is when the first went out, the earliest any did: a
+// placement made after it is never taken for ended by the round. Each
+// server's meetings are recorded as of its own check's start.
+func (p *Poller) poll(ctx context.Context, spread time.Duration) {
 	round := Round{Started: time.Now(), Meetings: map[string][]MeetingLoad{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	all := p.Pool.All()
 	p.answers.keep(all)
-	for _, s := range all {
+	for i, s := range all {
+		sent := round.Started
+		if spread > 0 && i > 0 {
+			sent = round.Started.Add(spread * time.Duration(i) / time.Duration(len(all)))
+			if !sleepUntil(ctx, sent) {
+				break
+			}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -179,7 +199,7 @@ func (p *Poller) PollOnce(ctx context.Context) {
 			if err != nil {
 				return
 			}
-			if s.SetMeetings(ms, round.Started, p.Pool.Model.Ramp) && p.Logger != nil {
+			if s.SetMeetings(ms, sent, p.Pool.Model.Ramp) && p.Logger != nil {
 				p.Logger.Info("cordoned server is empty: now disabled", "server", s.ID)
 			}
 			mu.Lock()
@@ -190,5 +210,21 @@ func (p *Poller) PollOnce(ctx context.Context) {
 	wg.Wait()
 	if p.OnRound != nil && ctx.Err() == nil {
 		p.OnRound(round)
+	}
+}
+
+// sleepUntil waits until t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

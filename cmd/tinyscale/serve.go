@@ -164,6 +164,8 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 	poller := &pool.Poller{
 		Pool: p, Interval: env.PollInterval, Timeout: env.RequestTimeout, Logger: log,
+		// Each round's checks trickle out over half the interval.
+		Spread:     env.PollInterval / 2,
 		Thresholds: pool.Thresholds{Down: env.OfflineAfter, Up: env.OnlineAfter},
 	}
 	gcfg.Repoll = poller.Kick
