@@ -65,7 +65,7 @@ func TestTinyRun(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"tinyscale_rps", "ceiling_rps", "tinyscale_p50_ms", "direct_p50_ms", "p50_ms", "join_p99_ms", "idle_rss_mb", "loaded_rss_mb", "rounds",
-		"scale_join_p99_ms", "scale_placed", "scale_rss_mb_1", "soak_heap_first_mb", "soak_heap_last_mb"} {
+		"scale_join_p99_ms", "scale_control_join_p99_ms", "scale_placed", "scale_rss_mb_1", "soak_heap_first_mb", "soak_heap_last_mb"} {
 		if figures[k] <= 0 {
 			t.Errorf("figure %s = %v, want > 0", k, figures[k])
 		}

@@ -122,7 +122,23 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			attack{name: fmt.Sprintf("rush joins %d", i), targets: getTargets(joins), workers: 16, maxWorkers: joinsEach, pacer: rate(joinsEach), hits: joinsEach, ok: isRedirect},
 			attack{name: fmt.Sprintf("rush creates %d", i), targets: getTargets(creates), workers: 8, maxWorkers: createsEach, pacer: rate(createsEach), hits: createsEach, ok: isSuccess})
 	}
-	e.logf("%d signed requests ready in %.1fs", probeJoins+p.scaleJoins+p.scaleCreates, time.Since(t0).Seconds())
+	// The control: one instance's stream of joins, sent at the same time
+	// to a bare Go server answering a fixed 302 (the join scenario's
+	// ceiling). Its p99 is what this machine, this busy, gives any server:
+	// the floor under tinyscale's.
+	ceil, err := startCeiling()
+	if err != nil {
+		return nil, err
+	}
+	defer ceil.stop()
+	var control []string
+	for j := range joinsEach {
+		control = append(control, strings.Replace(joinURL(inst[0], 2_000_000+j), inst[0].addr, ceil.addr, 1))
+	}
+	controlAt := len(attacks)
+	attacks = append(attacks, attack{name: "rush control joins", targets: getTargets(control), workers: 16, maxWorkers: joinsEach,
+		pacer: vegeta.Rate{Freq: joinsEach, Per: p.scaleSpread}, hits: joinsEach, ok: isRedirect})
+	e.logf("%d signed requests ready in %.1fs", probeJoins+p.scaleJoins+p.scaleCreates+joinsEach, time.Since(t0).Seconds())
 
 	// The polling cost: every instance's CPU over whole rounds, no traffic.
 	if err := sleep(ctx, p.scaleInterval+p.scaleInterval/2); err != nil {
@@ -186,7 +202,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	e.logf("joins alone: %d in %.1fs, p99 %s", probe.requests, probeTook.Seconds(), fmtDur(probe.p99()))
 
 	// The rush.
-	var joinT, createT tally
+	var joinT, createT, controlT tally
 	redis4, err := redisCalls(ctx, rc)
 	if err != nil {
 		return nil, err
@@ -195,7 +211,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	procs := []struct {
 		name string
 		pid  int
-	}{{"bench", os.Getpid()}, {"fleet", fl.pid()}, {"redis", rd.pid()}}
+	}{{"bench", os.Getpid()}, {"fleet", fl.pid()}, {"redis", rd.pid()}, {"control", ceil.pid()}}
 	for i, ts := range inst {
 		procs = append(procs, struct {
 			name string
@@ -220,6 +236,9 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	}
 	rushStart := time.Now()
 	if err := runAll(ctx, attacks, func(i int) *tally {
+		if i == controlAt {
+			return &controlT
+		}
 		if i%2 == 0 {
 			return &joinT
 		}
@@ -242,8 +261,8 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	if pprofAddr != "" {
 		e.logf("profile written: %s", filepath.Join(e.profileDir, "scale-rush-cpu.pprof"))
 	}
-	e.logf("rush: %d joins p99 %s, %d creates p99 %s, %d errors, in %.1fs", joinT.requests, fmtDur(joinT.p99()),
-		createT.requests, fmtDur(createT.p99()), joinT.errors+createT.errors, rushTook.Seconds())
+	e.logf("rush: %d joins p99 %s, %d creates p99 %s, %d errors, in %.1fs; control: %d joins to a bare 302 server p99 %s", joinT.requests, fmtDur(joinT.p99()),
+		createT.requests, fmtDur(createT.p99()), joinT.errors+createT.errors, rushTook.Seconds(), controlT.requests, fmtDur(controlT.p99()))
 	redis5, err := redisCalls(ctx, rc)
 	if err != nil {
 		return nil, err
@@ -296,8 +315,9 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		"scale_joins": float64(joinT.requests), "scale_creates": float64(createT.requests), "scale_placed": float64(placed),
 		"scale_rush_s": rushTook.Seconds(), "scale_join_send_s": joinT.span.Seconds(),
 		"scale_spread_fullest": float64(fullest), "scale_spread_mean": mean, "scale_spread_ratio": spread,
-		"scale_probe_join_p99_ms": ms(probe.p99()),
-		"scale_redis_per_join":    perJoin, "scale_redis_per_create": perCreate, "scale_redis_background_per_s": background,
+		"scale_probe_join_p99_ms":   ms(probe.p99()),
+		"scale_control_join_p50_ms": ms(controlT.p50()), "scale_control_join_p99_ms": ms(controlT.p99()),
+		"scale_redis_per_join": perJoin, "scale_redis_per_create": perCreate, "scale_redis_background_per_s": background,
 	}
 	for i := range inst {
 		figures[fmt.Sprintf("scale_poll_cpu_percent_%d", i+1)] = pollPct[i]
@@ -335,6 +355,13 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			Ratio:    slices.Max(pollPct) / pollTarget,
 			Verdict:  verdict(slices.Max(pollPct) <= pollTarget, 0),
 			Note:     fmt.Sprintf("each instance's CPU over %.0fs with no API traffic, polling every %s, as a share of one core at the default 10s", idle.Seconds(), p.scaleInterval),
+		},
+		{
+			Scenario: "scale rush: control, the same joins to a bare 302 server",
+			Measured: fmt.Sprintf("join p99 %s (p50 %s); %d errors", fmtDur(controlT.p99()), fmtDur(controlT.p50()), controlT.errors),
+			Verdict:  verdictInfo,
+			Note: fmt.Sprintf("%d joins (one instance's stream) sent during the rush, at the same rate, to the join scenario's ceiling server: the latency this machine gives any server under this load",
+				controlT.requests),
 		},
 		{
 			Scenario: "scale: CPU during the rush",
