@@ -98,7 +98,7 @@ func (w *headerWriter) reset() {
 // the same for every handler, is left out.
 //
 // The "default" case is configured as tinyscale serves by default: one log
-// line per call (slog's text handler through asynclog, to io.Discard), the
+// line per call (asynclog's text handler, to io.Discard), the
 // metrics, the checksum limiter.
 func BenchmarkJoin(b *testing.B) {
 	gw, _ := benchGateway(b, 4, nil)
@@ -106,7 +106,7 @@ func BenchmarkJoin(b *testing.B) {
 	logw := asynclog.New(io.Discard, 0, 0)
 	b.Cleanup(func() { logw.Close() })
 	def, _ := benchGateway(b, 4, func(c *gateway.Config) {
-		c.Logger = slog.New(asynclog.NewHandler(slog.NewTextHandler(logw, nil), logw))
+		c.Logger = slog.New(asynclog.NewTextHandler(logw, nil))
 		c.Observer = metrics.New(pool.New())
 		c.Limiter = &gateway.Limiter{Failures: 20, Window: time.Minute, Block: 5 * time.Minute}
 	})

@@ -71,11 +71,13 @@ func newLogger(env *config.Env) (*slog.Logger, func()) {
 	level.UnmarshalText([]byte(env.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	w := asynclog.New(os.Stderr, 0, 0)
-	var h slog.Handler = slog.NewTextHandler(w, opts)
+	// slog's text or JSON lines, the call lines written by asynclog's own
+	// formatter (the same bytes, without slog's generic path).
+	h := asynclog.NewTextHandler(w, opts)
 	if env.LogFormat == "json" {
-		h = slog.NewJSONHandler(w, opts)
+		h = asynclog.NewJSONHandler(w, opts)
 	}
-	log := slog.New(asynclog.NewHandler(h, w))
+	log := slog.New(h)
 	// go-redis prints its own messages as plain text unless told where.
 	state.SetRedisLogger(log)
 	return log, func() { w.Close() }
