@@ -192,13 +192,15 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	reconcile(round)
 
 	srv := &http.Server{
-		Handler: withHooks(hk, recs.wrap(handler(gw, p, adminAPI, m.Handler(), relay))),
+		Handler: withBodyDeadline(withHooks(hk, recs.wrap(handler(gw, p, adminAPI, m.Handler(), relay))), bodyTime(env.HeaderTimeout)),
 		// A client that sends its headers byte by byte (slowloris) is
-		// dropped after HeaderTimeout; a body gets a minute; an idle
-		// keep-alive connection 12 header timeouts.
+		// dropped after HeaderTimeout; a body gets bodyTime; an idle
+		// keep-alive connection 12 header timeouts; an answer must be
+		// written within the stall the listener's writeGuard is given
+		// below. No ReadTimeout
+		// or WriteTimeout: they cost every request deadline system calls
+		// (deadlines.go).
 		ReadHeaderTimeout: env.HeaderTimeout,
-		ReadTimeout:       env.HeaderTimeout + time.Minute,
-		WriteTimeout:      2*env.RequestTimeout + env.FanoutTimeout,
 		IdleTimeout:       12 * env.HeaderTimeout,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
@@ -231,7 +233,7 @@ func runWith(ctx context.Context, env *config.Env, servers []config.Server, stor
 	}
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(writeGuard{Listener: ln, stall: 2*env.RequestTimeout + env.FanoutTimeout}) }()
 	log.Info("tinyscale listening", "addr", ln.Addr().String(), "servers", len(p.All()), "admin_api", env.AdminToken != "",
 		"version", build.Version, "commit", build.Commit, "built", build.Date, "go", build.GoVersion)
 	if ready != nil {
