@@ -17,7 +17,8 @@ import (
 // Redis is the Store shared by several tinyscale instances. Redis holds
 // the data; every instance keeps a copy in memory, updated by the events
 // each write publishes and by a full resync when its subscription
-// (re)connects and every ResyncInterval. Reads answer from that copy, so
+// (re)connects; every ResyncInterval it checks that it is still in sync,
+// and resyncs when it is not (see listen). Reads answer from that copy, so
 // joins keep working while Redis is away; writes go to Redis and fail
 // fast with ErrUnavailable when it cannot be reached.
 //
@@ -33,9 +34,14 @@ type Redis struct {
 	// resync); live says the subscription is up and mem is in sync.
 	// Writers wait for their own event to be applied so that an instance
 	// reads its own writes in the order Redis applied them.
-	seqMu    sync.Mutex
-	applied  int64
-	live     bool
+	seqMu   sync.Mutex
+	applied int64
+	live    bool
+	// unsure says that memory may differ from Redis in a way the seq does
+	// not show (a write applied here without its event, an event skipped):
+	// the next periodic resync reloads everything, not only checks.
+	unsure   bool
+	resyncs  int           // full resyncs so far: for the tests
 	advanced chan struct{} // closed and replaced when applied or live change
 	nudge    chan struct{} // asks the subscriber for a resync
 
@@ -65,7 +71,7 @@ const DefaultMeetingTTL = 7 * 24 * time.Hour
 // redis.ParseFailoverURL), loads everything into memory and subscribes to
 // the other instances' changes. ctx bounds the first load only.
 func OpenRedis(ctx context.Context, rawURL string, opts ...RedisOption) (*Redis, error) {
-	cfg := redisConfig{prefix: "tinyscale:", resync: 30 * time.Second, timeout: time.Second, ttl: DefaultMeetingTTL,
+	cfg := redisConfig{prefix: "tinyscale:", resync: 30 * time.Second, fullEvery: fullResyncEvery, timeout: time.Second, ttl: DefaultMeetingTTL,
 		log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(&cfg)
@@ -264,16 +270,25 @@ func (r *Redis) settle(seq int64, apply func()) {
 			return
 		}
 		if !live {
-			apply()
+			r.applyUnsure(apply)
 			return
 		}
 		select {
 		case <-ch:
 		case <-deadline.C:
-			apply()
+			r.applyUnsure(apply)
 			return
 		}
 	}
+}
+
+// applyUnsure applies a write without its event: the order of writes may
+// now differ from Redis's, which only a full resync puts right.
+func (r *Redis) applyUnsure(apply func()) {
+	apply()
+	r.seqMu.Lock()
+	r.unsure = true
+	r.seqMu.Unlock()
 }
 
 // ShareReservation implements Sharer: a plain PUBLISH, outside the

@@ -14,11 +14,14 @@ import (
 type RedisOption func(*redisConfig)
 
 type redisConfig struct {
-	prefix  string
-	resync  time.Duration
-	timeout time.Duration
-	ttl     time.Duration
-	log     *slog.Logger
+	prefix string
+	resync time.Duration
+	// fullEvery is how many resync intervals pass at most between two
+	// full resyncs (fullResyncEvery; the tests change it).
+	fullEvery int
+	timeout   time.Duration
+	ttl       time.Duration
+	log       *slog.Logger
 }
 
 // WithLogger logs the subscription's losses and recoveries and the
@@ -29,8 +32,9 @@ func WithLogger(l *slog.Logger) RedisOption { return func(c *redisConfig) { c.lo
 // (default "tinyscale:"), so that several deployments can share a Redis.
 func WithPrefix(p string) RedisOption { return func(c *redisConfig) { c.prefix = p } }
 
-// WithResyncInterval sets how often an instance reloads everything from
-// Redis as a safety net for missed events (default 30s).
+// WithResyncInterval sets how often an instance checks that it missed no
+// event (default 30s): it reloads everything from Redis when it did, and
+// at least every 10 intervals anyway.
 func WithResyncInterval(d time.Duration) RedisOption {
 	return func(c *redisConfig) { c.resync = d }
 }

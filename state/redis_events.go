@@ -17,13 +17,20 @@ import (
 //
 //	subscribe ─▶ confirmed ─▶ resync (applied = seq) ─▶ live
 //	   ▲                                                 │ events in seq order
-//	   └─ backoff ◀─ connection lost / ping unanswered ◀─┘ resync every interval
+//	   └─ backoff ◀─ connection lost / ping unanswered ◀─┘ check every interval
 //
 // A resync reads the seq before it scans, so events at or below it are
 // already in the snapshot and skipped; later ones are applied on top.
+// The check of every interval resyncs only if the seq, the epoch or
+// Redis's run_id moved past what this instance applied (see inSync), and
+// in full every fullResyncEvery intervals.
 
 // maxBackoff caps the wait between reconnection attempts.
 const maxBackoff = 2 * time.Second
+
+// fullResyncEvery is how many resync intervals pass at most between two
+// full resyncs (5 minutes at the default 30 s).
+const fullResyncEvery = 10
 
 func (r *Redis) subscribe(ctx context.Context) {
 	defer close(r.done)
@@ -58,7 +65,7 @@ func (r *Redis) subscribe(ctx context.Context) {
 // it got as far as a resync, and why it stopped.
 func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err error) {
 	tick := min(r.cfg.timeout, r.cfg.resync)
-	var lastSync, pingSent time.Time
+	var lastSync, lastFull, pingSent time.Time
 	needSync := false
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, tick)
@@ -92,7 +99,26 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err 
 			needSync = true
 		default:
 		}
-		if needSync || (!lastSync.IsZero() && time.Since(lastSync) >= r.cfg.resync) {
+		if !needSync && !lastSync.IsZero() && time.Since(lastSync) >= r.cfg.resync {
+			// The periodic safety net. A full resync reads every key (SCAN
+			// and MGET of 50,000 placements, and their JSON, on a large
+			// fleet: most of an idle instance's CPU after polling) to find
+			// what is nearly always nothing. Every write bumps the seq and
+			// publishes it, so an instance that applied every seq there is
+			// holds what Redis holds; it reloads only when that is not so,
+			// and in full every fullResyncEvery intervals for what no seq
+			// shows (a placement's TTL running out, a hand-made change).
+			if time.Since(lastFull) >= time.Duration(r.cfg.fullEvery)*r.cfg.resync {
+				needSync = true
+			} else if ok, err := r.inSync(ctx); err != nil {
+				return synced, err
+			} else if ok {
+				lastSync = time.Now()
+			} else {
+				needSync = true
+			}
+		}
+		if needSync {
 			wasLive := r.Live()
 			if err := r.resync(ctx); err != nil {
 				return synced, err // reconnect and resync from scratch
@@ -101,6 +127,7 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err 
 				r.cfg.log.Info("redis: subscribed and in sync", "meetings", len(r.mem.Meetings()))
 			}
 			needSync, synced, lastSync = false, true, time.Now()
+			lastFull = lastSync
 		}
 	}
 	return synced, ctx.Err()
@@ -132,6 +159,9 @@ func (r *Redis) handle(payload string) (resync bool) {
 	if seq <= r.applied {
 		return false // already in the last resync's snapshot
 	}
+	if seq != r.applied+1 {
+		r.unsure = true // an event between them never came
+	}
 	switch op {
 	case "claim", "release":
 		var m Meeting
@@ -156,7 +186,8 @@ func (r *Redis) handle(payload string) (resync bool) {
 		}
 		r.mem.SaveDoc(e.Name, e.Data)
 	default:
-		return false // a newer version's event: the periodic resync covers it
+		r.unsure = true // a newer version's event: the next periodic resync reloads
+		return false
 	}
 	r.applied = seq
 	r.broadcastLocked()

@@ -81,6 +81,8 @@ func (r *Redis) resync(parent context.Context) error {
 	r.mem.replace(snap)
 	r.applied = seq
 	r.live = true
+	r.unsure = false
+	r.resyncs++
 	r.broadcastLocked()
 	r.seqMu.Unlock()
 	if lost {
@@ -93,6 +95,31 @@ func (r *Redis) resync(parent context.Context) error {
 		}
 	}
 	return nil
+}
+
+// inSync reports whether memory still holds what Redis holds, as far as
+// three reads in one round trip can tell: the epoch and Redis's run_id
+// are those of the last resync, the seq is the last one applied, and
+// nothing was applied out of order since (unsure). Anything else, a key
+// missing included, is for a full resync to judge.
+func (r *Redis) inSync(parent context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(parent, r.cfg.timeout)
+	defer cancel()
+	pipe := r.client.Pipeline()
+	epoch := pipe.Get(ctx, r.epochKey())
+	info := pipe.Info(ctx, "server")
+	seqCmd := pipe.Get(ctx, r.seqKey())
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return false, err
+	}
+	seq, err := seqCmd.Int64()
+	if err != nil || epoch.Err() != nil || info.Err() != nil {
+		return false, nil
+	}
+	r.seqMu.Lock()
+	defer r.seqMu.Unlock()
+	return r.live && !r.unsure && seq == r.applied && epoch.Val() == r.epoch &&
+		infoField(info.Val(), "run_id") == r.runID, nil
 }
 
 // checkEpoch reads the generation of the data this instance last synced

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -94,12 +95,13 @@ func TestRedisReservationsGoToOthers(t *testing.T) {
 	}
 }
 
-// TestRedisResyncCatchesMissedWrites writes behind the store's back (no
-// event), as a lost event would: the periodic resync must catch it.
+// TestRedisResyncCatchesMissedWrites writes behind the store's back, with
+// neither event nor seq (a placement's TTL running out, a hand-made
+// change): the full resync every fullResyncEvery intervals must catch it.
 func TestRedisResyncCatchesMissedWrites(t *testing.T) {
 	url := redisURL(t)
 	prefix := testPrefix(t, url)
-	s := openRedis(t, url, prefix, WithResyncInterval(100*time.Millisecond))
+	s := openRedis(t, url, prefix, WithResyncInterval(50*time.Millisecond))
 	raw := rawClient(t, url)
 	ctx := context.Background()
 	// A first write through the store, so that Redis has the seq key and
@@ -117,6 +119,74 @@ func TestRedisResyncCatchesMissedWrites(t *testing.T) {
 		_, ok := s.Lookup("t:1", "m1")
 		return !ok
 	})
+}
+
+// TestRedisCheckReloadsOnlyWhenBehind: the check of every interval costs
+// a round trip, not a reload, while the instance applied every write; it
+// reloads once a write's seq shows that an event never came, once an
+// event it could not apply came, and once an event skipped a seq.
+func TestRedisCheckReloadsOnlyWhenBehind(t *testing.T) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	const interval = 50 * time.Millisecond
+	s := openRedis(t, url, prefix, WithResyncInterval(interval),
+		func(c *redisConfig) { c.fullEvery = 1 << 30 }) // no full resync but for a reason
+	raw := rawClient(t, url)
+	ctx := context.Background()
+	must(t, s.SetRecordingOwner("r0", "s0"))
+	resyncs := func() int {
+		s.seqMu.Lock()
+		defer s.seqMu.Unlock()
+		return s.resyncs
+	}
+	behind := func(id string) {
+		t.Helper()
+		must(t, raw.Set(ctx, s.meetingKey(DefaultTenant, id), `{"tenant":"default","meeting_id":"`+id+`","server":"s9"}`, 0).Err())
+	}
+	seen := func(id string) bool { _, ok := s.Lookup(DefaultTenant, id); return ok }
+	publish := func(seq int64, op, body string) {
+		t.Helper()
+		must(t, raw.Publish(ctx, s.channel(), strconv.FormatInt(seq, 10)+" other "+op+" "+body).Err())
+	}
+
+	n := resyncs()
+	behind("unseen")
+	time.Sleep(8 * interval)
+	if got := resyncs(); got != n {
+		t.Fatalf("%d resyncs while nothing changed the seq, want none", got-n)
+	}
+	if seen("unseen") {
+		t.Fatal("a write with no seq was loaded: the check reloaded after all")
+	}
+
+	// A write whose event was lost: its seq is there, its event is not.
+	behind("lost")
+	must(t, raw.Incr(ctx, s.seqKey()).Err())
+	waitFor(t, propagation, "the check never reloaded after a seq with no event", func() bool { return seen("lost") })
+
+	// An event of a newer version, which this one cannot apply.
+	waitFor(t, propagation, "the reload never ended", func() bool { return resyncs() > n })
+	n = resyncs()
+	behind("newer")
+	seq, err := raw.Incr(ctx, s.seqKey()).Result()
+	must(t, err)
+	publish(seq, "future", "{}")
+	waitFor(t, propagation, "the check never reloaded after an event it could not apply", func() bool { return seen("newer") })
+	if resyncs() == n {
+		t.Fatal("loaded without a resync")
+	}
+
+	// An event that skips a seq: the write between never came.
+	n = resyncs()
+	behind("skipped")
+	must(t, raw.Incr(ctx, s.seqKey()).Err())
+	seq, err = raw.Incr(ctx, s.seqKey()).Result()
+	must(t, err)
+	publish(seq, "release", `{"tenant":"default","meeting_id":"none","server":"s1"}`)
+	waitFor(t, propagation, "the check never reloaded after a skipped seq", func() bool { return seen("skipped") })
+	if resyncs() == n {
+		t.Fatal("loaded without a resync")
+	}
 }
 
 // TestRedisResyncOnReconnect cuts an instance's subscription: when it
