@@ -11,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -49,6 +50,9 @@ type Response struct {
 	Body      []byte
 
 	charge *charge
+	// pooled is Body's buffer when it came from answerBufs: Recycle
+	// gives it back.
+	pooled *[]byte
 }
 
 // Release gives the memory the answer holds back to its client's Budget:
@@ -59,6 +63,49 @@ func (r *Response) Release() {
 	if r != nil {
 		r.charge.free()
 	}
+}
+
+// Recycle is Release, and gives Body's memory back for the next answers
+// to read into: call it instead of Release when nothing refers to Body
+// (or any slice of it) any more, as the poller does once it has parsed or
+// recognised an answer. Body is nil afterwards. The poller reads an
+// answer of every server at every round (500 answers of 50 to 100 KB on
+// a large fleet): reading each into a new buffer was most of its garbage.
+func (r *Response) Recycle() {
+	if r == nil {
+		return
+	}
+	r.Release()
+	if r.pooled != nil {
+		*r.pooled = r.Body[:0]
+		answerBufs.Put(r.pooled)
+		r.pooled = nil
+	}
+	r.Body = nil
+}
+
+// maxPooledAnswer bounds the buffers kept for reuse: a rare large answer
+// (a getRecordings of thousands) is left to the garbage collector rather
+// than held for the next small ones. sync.Pool drops what stays unused
+// for two collections, so the pool holds no more than the answers of
+// about one poll round.
+const maxPooledAnswer = 1 << 20
+
+// answerBufs holds *[]byte of at most maxPooledAnswer bytes.
+var answerBufs sync.Pool
+
+// answerBuf returns an empty buffer of at least n bytes of room for an
+// answer, reused from answerBufs if one there is large enough, and the
+// box that Recycle puts it back in.
+func answerBuf(n int) (buf []byte, box *[]byte) {
+	if p, ok := answerBufs.Get().(*[]byte); ok {
+		if cap(*p) >= n {
+			return (*p)[:0], p
+		}
+		// Too small: dropped; the buffer made instead takes its place.
+		return make([]byte, 0, n), p
+	}
+	return make([]byte, 0, n), new([]byte)
 }
 
 // NewTransport returns an HTTP transport for BBB backends: connect timeout
@@ -146,7 +193,7 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 	}
 	defer res.Body.Close()
 	ch := &charge{b: c.Budget}
-	data, err := readAnswer(ctx, res.Body, res.ContentLength, ch)
+	data, pooled, err := readAnswer(ctx, res.Body, res.ContentLength, ch)
 	if err != nil {
 		ch.free()
 		return nil, c.scrub(call, err, conns.Load())
@@ -158,6 +205,7 @@ func (c *Client) Do(ctx context.Context, method, call, query string, body []byte
 		SetCookie:   res.Header.Values("Set-Cookie"),
 		Body:        data,
 		charge:      ch,
+		pooled:      pooled,
 	}
 	if c.Budget != nil {
 		runtime.AddCleanup(out, func(ch *charge) { ch.free() }, ch)
@@ -185,47 +233,70 @@ const readChunk = 64 << 10
 
 // readAnswer reads an answer whole, at most MaxResponseBytes, charging its
 // buffer to ch before it is allocated: all of a declared length at once,
-// else as it grows.
-func readAnswer(ctx context.Context, r io.Reader, length int64, ch *charge) ([]byte, error) {
+// else as it grows. An answer up to maxPooledAnswer is read into a buffer
+// of answerBufs; pooled is its box, for Recycle (nil for a larger one).
+func readAnswer(ctx context.Context, r io.Reader, length int64, ch *charge) (body []byte, pooled *[]byte, err error) {
 	tooLarge := fmt.Errorf("answer larger than %d bytes", MaxResponseBytes)
 	if length > MaxResponseBytes {
-		return nil, tooLarge
+		return nil, nil, tooLarge
 	}
 	if length > 0 { // 0 may mean unknown in a hand-made Response: read on
 		if err := ch.grow(ctx, length); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		buf := make([]byte, length)
+		if length > maxPooledAnswer {
+			buf := make([]byte, length)
+			if _, err := io.ReadFull(r, buf); err != nil {
+				return nil, nil, err
+			}
+			return buf, nil, nil
+		}
+		buf, box := answerBuf(int(length))
+		buf = buf[:length]
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return buf, nil
+		return buf, box, nil
 	}
+	return readUnknown(ctx, r, ch, tooLarge)
+}
+
+// readUnknown reads an answer of unknown length (chunked): its charge
+// starts at readChunk and doubles as the answer grows, whatever room the
+// reused buffer it reads into has already.
+func readUnknown(ctx context.Context, r io.Reader, ch *charge, tooLarge error) ([]byte, *[]byte, error) {
 	if err := ch.grow(ctx, readChunk); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	buf := make([]byte, 0, readChunk)
+	charged := readChunk
+	buf, box := answerBuf(readChunk)
 	for {
-		if len(buf) == cap(buf) {
-			if cap(buf) > MaxResponseBytes {
-				return nil, tooLarge
+		if len(buf) == charged {
+			if charged > MaxResponseBytes {
+				return nil, nil, tooLarge
 			}
-			next := min(2*cap(buf), MaxResponseBytes+1)
-			if err := ch.grow(ctx, int64(next-cap(buf))); err != nil {
-				return nil, err
+			next := min(2*charged, MaxResponseBytes+1)
+			if err := ch.grow(ctx, int64(next-charged)); err != nil {
+				return nil, nil, err
 			}
-			buf = append(make([]byte, 0, next), buf...)
+			charged = next
+			if cap(buf) < next {
+				buf = append(make([]byte, 0, next), buf...)
+			}
 		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
+		n, err := r.Read(buf[len(buf):charged])
 		buf = buf[:len(buf)+n]
 		if len(buf) > MaxResponseBytes {
-			return nil, tooLarge
+			return nil, nil, tooLarge
 		}
 		if err == io.EOF {
-			return buf, nil
+			if cap(buf) > maxPooledAnswer {
+				box = nil
+			}
+			return buf, box, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 }

@@ -109,3 +109,21 @@ func BenchmarkPollAnswer(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPollServerScale is one server's part of a poll round in the
+// scale scenario, answer unchanged: the signed getMeetings over loopback
+// HTTP, the answer read (chunked, as BBB and the fake send it), its
+// digest, the meetings of the last parse. -benchmem shows what the read
+// leaves to the garbage collector per server and round.
+func BenchmarkPollServerScale(b *testing.B) {
+	f, body := scaleBody(b)
+	s := NewServer("fake", f.Client())
+	var a answers
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if ms, err := check(b.Context(), s, &a); err != nil || len(ms) != 100 {
+			b.Fatalf("%v, %d meetings", err, len(ms))
+		}
+	}
+}

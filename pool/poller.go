@@ -39,7 +39,7 @@ func check(ctx context.Context, s *Server, c *answers) ([]MeetingLoad, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer res.Release()
+	defer res.Recycle() // nothing of the answer outlives check: its meetings are copies
 	if res.Status != 200 {
 		if res.Status == 404 {
 			return nil, fmt.Errorf("HTTP 404: %w", ErrNotBBB)
