@@ -1,6 +1,7 @@
 package bbb
 
 import (
+	"bytes"
 	"errors"
 	"net/url"
 	"strings"
@@ -504,6 +505,26 @@ func TestRemoveAllIsJavaReplace(t *testing.T) {
 			want := strings.ReplaceAll(s, p[0]+"ab"+p[1], "")
 			if got := removeAll(s, p[0], "ab", p[1]); got != want {
 				t.Errorf("removeAll(%q, %q, ab, %q) = %q, want %q", s, p[0], p[1], got, want)
+			}
+		}
+	}
+}
+
+// TestAnyControl: every byte value at every place of strings around the
+// eight-byte word, among bytes next to the boundaries (0x1f, 0x20, 0x7e,
+// 0x7f, 0x80, 0xff), is found exactly when it is a control byte.
+func TestAnyControl(t *testing.T) {
+	for n := 1; n <= 19; n++ {
+		for _, fill := range []byte{'a', 0x20, 0x7e, 0x80, 0xa0, 0xff} {
+			for pos := range n {
+				for c := range 256 {
+					b := bytes.Repeat([]byte{fill}, n)
+					b[pos] = byte(c)
+					want := c < 0x20 || c == 0x7f
+					if got := anyControl(string(b)); got != want {
+						t.Fatalf("anyControl(%q) = %v", b, got)
+					}
+				}
 			}
 		}
 	}
