@@ -221,5 +221,8 @@ func (s *Server) meetingEnded(m *meeting, _ bool) {
 
 // createDate formats a createTime as BBB's createDate.
 func createDate(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("Mon Jan 02 15:04:05 MST 2006")
+	return time.UnixMilli(ms).UTC().Format(createDateLayout)
 }
+
+// createDateLayout is the form of BBB's createDate (Java's Date.toString).
+const createDateLayout = "Mon Jan 02 15:04:05 MST 2006"

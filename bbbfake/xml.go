@@ -2,10 +2,10 @@ package bbbfake
 
 import (
 	"encoding/xml"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // doc builds an XML answer element by element, escaping all text. It
@@ -90,11 +90,26 @@ func (d *doc) fields(m map[string]string) {
 	if len(m) == 0 {
 		return
 	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	// Sorted in a small array on the stack: getMeetings writes the
+	// metadata of every meeting at every poll.
+	var small [16]string
+	keys := small[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
 		if isXMLName(k) {
 			d.el(k, m[k])
 		}
 	}
+}
+
+// date writes <name> with BBB's createDate form of a time in milliseconds.
+func (d *doc) date(name string, ms int64) {
+	d.open(name)
+	d.b = time.UnixMilli(ms).UTC().AppendFormat(d.b, createDateLayout)
+	d.close(name)
 }
 
 // bytes closes <response> and returns the document.

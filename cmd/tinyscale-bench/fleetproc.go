@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	_ "net/http/pprof" // the fleet's profiles, with -profile
 	"os"
 	"strings"
 	"time"
@@ -26,6 +27,8 @@ const roleFleet = "fleet"
 type fleetSpec struct {
 	Servers, Meetings, Users int
 	Prefix                   string
+	// Pprof, if set, is where the fleet serves net/http/pprof (-profile).
+	Pprof string
 }
 
 const fleetEnv = "TINYSCALE_BENCH_FLEET"
@@ -46,6 +49,9 @@ func serveFleet(in io.Reader, out io.Writer) error {
 		return fmt.Errorf("%s: %v", fleetEnv, err)
 	}
 	raiseFileLimit()
+	if spec.Pprof != "" {
+		go http.ListenAndServe(spec.Pprof, nil) // net/http/pprof's handlers are on the default mux
+	}
 	f := startFleet(spec.Servers)
 	defer f.close()
 	if err := f.seed(context.Background(), spec.Prefix, spec.Meetings, 0); err != nil {

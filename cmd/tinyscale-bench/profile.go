@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 )
 
@@ -58,4 +59,18 @@ func fetchProfile(ctx context.Context, u, path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// profileSelf starts a CPU profile of the benchmark's own process, written
+// to path when the returned stop is called.
+func profileSelf(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

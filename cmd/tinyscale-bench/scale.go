@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -54,7 +55,13 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 
 	// The fakes run in a process of their own (see roleFleet).
 	t0 := time.Now()
-	fl, err := startFleetProc(fleetSpec{Servers: p.scaleServers, Meetings: p.scaleMeetings, Users: p.scaleUsers, Prefix: "scale"}, 5*time.Minute)
+	spec := fleetSpec{Servers: p.scaleServers, Meetings: p.scaleMeetings, Users: p.scaleUsers, Prefix: "scale"}
+	if e.profileDir != "" {
+		if spec.Pprof, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	fl, err := startFleetProc(spec, 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +236,34 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		// The first instance over the rush, creates and all.
 		path := filepath.Join(e.profileDir, "scale-rush-cpu.pprof")
 		u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, max(1, int(p.scaleSpread/time.Second)))
-		go func() { profc <- fetchProfile(ctx, u, path) }()
+		secs := max(1, int(p.scaleSpread/time.Second))
+		fetches := map[string]string{
+			path: u,
+			filepath.Join(e.profileDir, "scale-rush.trace"):           fmt.Sprintf("http://%s/debug/pprof/trace?seconds=%d", pprofAddr, secs),
+			filepath.Join(e.profileDir, "scale-rush-fleet-cpu.pprof"): fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", spec.Pprof, secs),
+			filepath.Join(e.profileDir, "scale-rush-fleet.trace"):     fmt.Sprintf("http://%s/debug/pprof/trace?seconds=%d", spec.Pprof, secs),
+		}
+		go func() {
+			errc := make(chan error, len(fetches))
+			for file, u := range fetches {
+				go func() { errc <- fetchProfile(ctx, u, file) }()
+			}
+			var errs []error
+			for range fetches {
+				errs = append(errs, <-errc)
+			}
+			profc <- errors.Join(errs...)
+		}()
 		time.Sleep(100 * time.Millisecond) // the profile is on before the load
 	} else {
 		profc <- nil
+	}
+	stopSelf := func() {}
+	if e.profileDir != "" {
+		// The load generator itself: on 2 cores it competes with what it measures.
+		if stopSelf, err = profileSelf(filepath.Join(e.profileDir, "scale-rush-bench-cpu.pprof")); err != nil {
+			return nil, err
+		}
 	}
 	rushStart := time.Now()
 	if err := runAll(ctx, attacks, func(i int) *tally {
@@ -247,6 +278,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		return nil, err
 	}
 	rushTook := time.Since(rushStart)
+	stopSelf()
 	rushCPU := make([]string, len(procs))
 	for i, pr := range procs {
 		c, err := cpuTime(pr.pid)
@@ -259,7 +291,7 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		return nil, err
 	}
 	if pprofAddr != "" {
-		e.logf("profile written: %s", filepath.Join(e.profileDir, "scale-rush-cpu.pprof"))
+		e.logf("rush profiles and execution traces written to %s: scale-rush-cpu.pprof and scale-rush.trace (instance 1), scale-rush-fleet-cpu.pprof and scale-rush-fleet.trace, scale-rush-bench-cpu.pprof", e.profileDir)
 	}
 	e.logf("rush: %d joins p99 %s, %d creates p99 %s, %d errors, in %.1fs; control: %d joins to a bare 302 server p99 %s", joinT.requests, fmtDur(joinT.p99()),
 		createT.requests, fmtDur(createT.p99()), joinT.errors+createT.errors, rushTook.Seconds(), controlT.requests, fmtDur(controlT.p99()))
