@@ -40,10 +40,15 @@ type Redis struct {
 	// unsure says that memory may differ from Redis in a way the seq does
 	// not show (a write applied here without its event, an event skipped):
 	// the next periodic resync reloads everything, not only checks.
-	unsure   bool
-	resyncs  int           // full resyncs so far: for the tests
-	advanced chan struct{} // closed and replaced when applied or live change
-	nudge    chan struct{} // asks the subscriber for a resync
+	unsure bool
+	// unsureSeq is the seq of the latest write applied here before its
+	// event (its writer stopped waiting; the subscription stayed up): the
+	// event is late, not lost, and applying it in order puts memory right
+	// again. Until then memory may differ from Redis; 0 when nothing waits.
+	unsureSeq int64
+	resyncs   int           // full resyncs so far: for the tests
+	advanced  chan struct{} // closed and replaced when applied or live change
+	nudge     chan struct{} // asks the subscriber for a resync
 
 	resvMu sync.RWMutex
 	onResv []func(Reservation)
@@ -270,24 +275,30 @@ func (r *Redis) settle(seq int64, apply func()) {
 			return
 		}
 		if !live {
-			r.applyUnsure(apply)
+			r.applyUnsure(seq, apply)
 			return
 		}
 		select {
 		case <-ch:
 		case <-deadline.C:
-			r.applyUnsure(apply)
+			r.applyUnsure(seq, apply)
 			return
 		}
 	}
 }
 
-// applyUnsure applies a write without its event: the order of writes may
-// now differ from Redis's, which only a full resync puts right.
-func (r *Redis) applyUnsure(apply func()) {
+// applyUnsure applies the write of seq without its event: the order of
+// writes may now differ from Redis's. With the subscription up the event
+// is only late, and applying it in its turn puts that right (unsureSeq);
+// without, only a full resync does.
+func (r *Redis) applyUnsure(seq int64, apply func()) {
 	apply()
 	r.seqMu.Lock()
-	r.unsure = true
+	if r.live {
+		r.unsureSeq = max(r.unsureSeq, seq)
+	} else {
+		r.unsure = true
+	}
 	r.seqMu.Unlock()
 }
 

@@ -67,6 +67,10 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err 
 	tick := min(r.cfg.timeout, r.cfg.resync)
 	var lastSync, lastFull, pingSent time.Time
 	needSync := false
+	// A check that found events in flight waits for them (up to the write
+	// timeout, as a writer waits for its own) instead of reloading.
+	var awaitSeq int64
+	var awaitUntil time.Time
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, tick)
 		var ne net.Error
@@ -99,7 +103,15 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err 
 			needSync = true
 		default:
 		}
-		if !needSync && !lastSync.IsZero() && time.Since(lastSync) >= r.cfg.resync {
+		if awaitSeq != 0 && !needSync {
+			switch {
+			case r.caughtUp(awaitSeq):
+				awaitSeq, lastSync = 0, time.Now()
+			case time.Now().After(awaitUntil):
+				awaitSeq, needSync = 0, true // they never came
+			}
+		}
+		if !needSync && awaitSeq == 0 && !lastSync.IsZero() && time.Since(lastSync) >= r.cfg.resync {
 			// The periodic safety net. A full resync reads every key (SCAN
 			// and MGET of 50,000 placements, and their JSON, on a large
 			// fleet: most of an idle instance's CPU after polling) to find
@@ -110,10 +122,12 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err 
 			// shows (a placement's TTL running out, a hand-made change).
 			if time.Since(lastFull) >= time.Duration(r.cfg.fullEvery)*r.cfg.resync {
 				needSync = true
-			} else if ok, err := r.inSync(ctx); err != nil {
+			} else if ok, want, err := r.inSync(ctx); err != nil {
 				return synced, err
 			} else if ok {
 				lastSync = time.Now()
+			} else if want != 0 {
+				awaitSeq, awaitUntil = want, time.Now().Add(r.cfg.timeout)
 			} else {
 				needSync = true
 			}
@@ -126,7 +140,7 @@ func (r *Redis) listen(ctx context.Context, ps *redis.PubSub) (synced bool, err 
 			if !wasLive {
 				r.cfg.log.Info("redis: subscribed and in sync", "meetings", len(r.mem.Meetings()))
 			}
-			needSync, synced, lastSync = false, true, time.Now()
+			needSync, synced, lastSync, awaitSeq = false, true, time.Now(), 0
 			lastFull = lastSync
 		}
 	}
@@ -190,6 +204,9 @@ func (r *Redis) handle(payload string) (resync bool) {
 		return false
 	}
 	r.applied = seq
+	if r.unsureSeq != 0 && seq >= r.unsureSeq {
+		r.unsureSeq = 0 // the late events came, in order
+	}
 	r.broadcastLocked()
 	return false
 }

@@ -81,7 +81,7 @@ func (r *Redis) resync(parent context.Context) error {
 	r.mem.replace(snap)
 	r.applied = seq
 	r.live = true
-	r.unsure = false
+	r.unsure, r.unsureSeq = false, 0
 	r.resyncs++
 	r.broadcastLocked()
 	r.seqMu.Unlock()
@@ -99,10 +99,13 @@ func (r *Redis) resync(parent context.Context) error {
 
 // inSync reports whether memory still holds what Redis holds, as far as
 // three reads in one round trip can tell: the epoch and Redis's run_id
-// are those of the last resync, the seq is the last one applied, and
-// nothing was applied out of order since (unsure). Anything else, a key
-// missing included, is for a full resync to judge.
-func (r *Redis) inSync(parent context.Context) (bool, error) {
+// are those of the last resync, nothing was applied out of order since
+// (unsure), and this instance applied every seq up to the one read. Under
+// a stream of writes the seq read is usually ahead of the events already
+// received: then it returns want, the seq to wait for, and the caller
+// judges once the events in flight arrived (or did not). Anything else, a
+// key missing included, is for a full resync to judge.
+func (r *Redis) inSync(parent context.Context) (ok bool, want int64, err error) {
 	ctx, cancel := context.WithTimeout(parent, r.cfg.timeout)
 	defer cancel()
 	pipe := r.client.Pipeline()
@@ -110,16 +113,29 @@ func (r *Redis) inSync(parent context.Context) (bool, error) {
 	info := pipe.Info(ctx, "server")
 	seqCmd := pipe.Get(ctx, r.seqKey())
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return false, err
+		return false, 0, err
 	}
 	seq, err := seqCmd.Int64()
 	if err != nil || epoch.Err() != nil || info.Err() != nil {
-		return false, nil
+		return false, 0, nil
 	}
 	r.seqMu.Lock()
 	defer r.seqMu.Unlock()
-	return r.live && !r.unsure && seq == r.applied && epoch.Val() == r.epoch &&
-		infoField(info.Val(), "run_id") == r.runID, nil
+	if !r.live || r.unsure || epoch.Val() != r.epoch || infoField(info.Val(), "run_id") != r.runID || seq < r.applied {
+		return false, 0, nil
+	}
+	want = max(seq, r.unsureSeq)
+	if r.applied >= want {
+		return true, 0, nil
+	}
+	return false, want, nil
+}
+
+// caughtUp reports whether every seq up to want was applied, in order.
+func (r *Redis) caughtUp(want int64) bool {
+	r.seqMu.Lock()
+	defer r.seqMu.Unlock()
+	return r.live && !r.unsure && r.applied >= want
 }
 
 // checkEpoch reads the generation of the data this instance last synced
