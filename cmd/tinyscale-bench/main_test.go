@@ -117,3 +117,24 @@ func TestSelectScenarios(t *testing.T) {
 		t.Fatalf("unknown scenario: %v", err)
 	}
 }
+
+// TestLogField reads the fields the scale scenario takes from tinyscale's
+// log lines: the first field of a line, one in the middle, the last.
+func TestLogField(t *testing.T) {
+	line := "time=2026-12-02T19:34:41.871Z level=INFO msg=api call=join meetingID=m-1 server=fake-1 result=redirect duration=113.202µs\n"
+	for _, c := range []struct{ key, want string }{
+		{"time", "2026-12-02T19:34:41.871Z"},
+		{"call", "join"},
+		{"duration", "113.202µs"},
+		{"server", "fake-1"},
+	} {
+		if got, ok := logField(line, c.key); !ok || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.key, got, ok, c.want)
+		}
+	}
+	for _, key := range []string{"meeting", "ID", "missing"} {
+		if got, ok := logField(line, key); ok {
+			t.Errorf("%s: found %q in a line without that field", key, got)
+		}
+	}
+}

@@ -320,6 +320,21 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	for _, ts := range inst {
 		ts.child.stop()
 	}
+	// The time tinyscale itself spent on each call of the rush, from the
+	// instances' logs (one line per call, with its duration).
+	var inJoin, inCreate []time.Duration
+	rushEnd := rushStart.Add(rushTook)
+	for _, ts := range inst {
+		j, err := ts.callDurations("join", rushStart, rushEnd)
+		if err != nil {
+			return nil, err
+		}
+		c, err := ts.callDurations("create", rushStart, rushEnd)
+		if err != nil {
+			return nil, err
+		}
+		inJoin, inCreate = append(inJoin, j...), append(inCreate, c...)
+	}
 	// Where the new meetings went.
 	ids, err := fl.meetingIDs(ctx)
 	if err != nil {
@@ -347,7 +362,9 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		"scale_joins": float64(joinT.requests), "scale_creates": float64(createT.requests), "scale_placed": float64(placed),
 		"scale_rush_s": rushTook.Seconds(), "scale_join_send_s": joinT.span.Seconds(),
 		"scale_spread_fullest": float64(fullest), "scale_spread_mean": mean, "scale_spread_ratio": spread,
-		"scale_probe_join_p99_ms":   ms(probe.p99()),
+		"scale_probe_join_p99_ms":  ms(probe.p99()),
+		"scale_inside_join_p50_ms": ms(quantile(inJoin, 0.5)), "scale_inside_join_p99_ms": ms(quantile(inJoin, 0.99)),
+		"scale_inside_create_p50_ms": ms(quantile(inCreate, 0.5)), "scale_inside_create_p99_ms": ms(quantile(inCreate, 0.99)),
 		"scale_control_join_p50_ms": ms(controlT.p50()), "scale_control_join_p99_ms": ms(controlT.p99()),
 		"scale_redis_per_join": perJoin, "scale_redis_per_create": perCreate, "scale_redis_background_per_s": background,
 	}
@@ -387,6 +404,14 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			Ratio:    slices.Max(pollPct) / pollTarget,
 			Verdict:  verdict(slices.Max(pollPct) <= pollTarget, 0),
 			Note:     fmt.Sprintf("each instance's CPU over %.0fs with no API traffic, polling every %s, as a share of one core at the default 10s", idle.Seconds(), p.scaleInterval),
+		},
+		{
+			Scenario: "scale rush: time inside tinyscale",
+			Measured: fmt.Sprintf("join p50 %s, p99 %s; create p50 %s, p99 %s", fmtDur(quantile(inJoin, 0.5)), fmtDur(quantile(inJoin, 0.99)),
+				fmtDur(quantile(inCreate, 0.5)), fmtDur(quantile(inCreate, 0.99))),
+			Verdict: verdictInfo,
+			Note: fmt.Sprintf("the durations the instances logged for the rush's %d joins and %d creates: from the handler's start to the answer, without the waits for a CPU before it (a create includes its BBB server's answer and the Redis claim)",
+				len(inJoin), len(inCreate)),
 		},
 		{
 			Scenario: "scale rush: control, the same joins to a bare 302 server",

@@ -175,3 +175,49 @@ func (t *tinyscaleProc) createMeetings(ctx context.Context, prefix string, n, wo
 	}
 	return &tl, nil
 }
+
+// callDurations reads, from the log of a stopped tinyscale, the duration
+// of every call of the given name logged between from and to: the time
+// tinyscale itself spent on each, from its handler's start to its answer,
+// without the time the request waited for a CPU on a crowded machine.
+func (t *tinyscaleProc) callDurations(call string, from, to time.Time) ([]time.Duration, error) {
+	data, err := os.ReadFile(t.child.logFile)
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for line := range strings.Lines(string(data)) {
+		if !strings.Contains(line, " call="+call+" ") {
+			continue
+		}
+		at, ok := logField(line, "time")
+		d, ok2 := logField(line, "duration")
+		if !ok || !ok2 {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil || ts.Before(from) || ts.After(to) {
+			continue
+		}
+		if dur, err := time.ParseDuration(d); err == nil {
+			out = append(out, dur)
+		}
+	}
+	return out, nil
+}
+
+// logField is the unquoted value of key=value in a text log line.
+func logField(line, key string) (string, bool) {
+	i := strings.Index(line, " "+key+"=")
+	if i < 0 {
+		if !strings.HasPrefix(line, key+"=") {
+			return "", false
+		}
+		i = -1
+	}
+	v := line[i+len(key)+2:]
+	if end := strings.IndexAny(v, " \n"); end >= 0 {
+		v = v[:end]
+	}
+	return v, v != ""
+}
