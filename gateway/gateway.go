@@ -83,7 +83,11 @@ type Gateway struct {
 	calls   map[string]handler
 	// conflicts counts meetings found on another server than their placement.
 	conflicts atomic.Int64
-	creates   creates
+	// participants is, per tenant with a participant limit, the
+	// participants its meetings held at the last poll round (see
+	// tallyParticipants); nil when no tenant has a limit.
+	participants atomic.Pointer[map[string]int]
+	creates      creates
 	// breakouts knows where breakout rooms run and whose parent they have.
 	breakouts breakouts
 	// unknown stands in for a tenant name that does not exist: its secret

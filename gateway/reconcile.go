@@ -49,6 +49,7 @@ func (g *Gateway) Reconcile(round pool.Round) {
 	})
 	g.creates.prune(round.Started)
 	g.relearn.learnedRound(round.Started)
+	g.tallyParticipants()
 }
 
 // reconcileBuffers are a reconcile's working maps and slices, kept between

@@ -277,3 +277,43 @@ func TestTenantAllowedTags(t *testing.T) {
 		}
 	}
 }
+
+// TestParticipantLimitFollowsRoundsAndTenants: the participant count a
+// join is checked against is the last poll round's, per tenant by name;
+// a limit that comes with a tenant reload holds at once, before any round.
+func TestParticipantLimitFollowsRoundsAndTenants(t *testing.T) {
+	c := tenantCluster(t, 2, uniA, schoolB)
+	a := client{c: c, secret: "uni-a-secret-1", host: "bbb.uni-a.example"}
+	b := client{c: c, secret: "school-b-secret", prefix: "/t/school-b"}
+	join := func(cl client, id string) *bbb.Reply {
+		t.Helper()
+		return cl.call("join", url.Values{"meetingID": {id}, "fullName": {"Ada"}, "role": {"VIEWER"}, "redirect": {"false"}})
+	}
+	wantKey(t, a.call("create", url.Values{"meetingID": {"m1"}, "name": {"Meeting"}}), bbb.Success, "")
+	wantKey(t, b.call("create", url.Values{"meetingID": {"m1"}, "name": {"Meeting"}}), bbb.Success, "")
+	for _, f := range c.fakes {
+		f.AddUsers("uni-a~m1", 4, false, false)
+		f.AddUsers("school-b~m1", 1, false, false)
+	}
+	c.poll()
+	wantKey(t, join(a, "m1"), bbb.Success, "successfullyJoined")
+
+	// Limits arrive with a reload of the tenants: no round has counted them.
+	limitedA, limitedB := uniA, schoolB
+	limitedA.MaxParticipants, limitedB.MaxParticipants = 4, 4
+	reg, err := tenant.NewRegistry(tenant.Tenant{Secrets: []string{testSecret}}, []tenant.Tenant{limitedA, limitedB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.reconfigure(func(cfg *gateway.Config) { cfg.Tenants = reg })
+	wantKey(t, join(a, "m1"), bbb.Failed, "maxParticipantsReached")
+	wantKey(t, join(b, "m1"), bbb.Success, "successfullyJoined") // one of four: another tenant's four do not count
+
+	// The users leave; the next round counts that.
+	for _, f := range c.fakes {
+		f.RemoveUsers("uni-a~m1", 4)
+	}
+	wantKey(t, join(a, "m1"), bbb.Failed, "maxParticipantsReached") // until a round saw it
+	c.poll()
+	wantKey(t, join(a, "m1"), bbb.Success, "successfullyJoined")
+}

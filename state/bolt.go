@@ -174,6 +174,9 @@ func (b *Bolt) Meetings() []Meeting { return b.mem.Meetings() }
 // AppendMeetings implements Store from memory.
 func (b *Bolt) AppendMeetings(dst []Meeting) []Meeting { return b.mem.AppendMeetings(dst) }
 
+// TenantMeetings implements Store from memory.
+func (b *Bolt) TenantMeetings(tenant string) int { return b.mem.TenantMeetings(tenant) }
+
 // RecordingOwner implements Store from memory.
 func (b *Bolt) RecordingOwner(recordID string) (string, bool) {
 	return b.mem.RecordingOwner(recordID)

@@ -184,6 +184,41 @@ var contract = []struct {
 			t.Fatal("keys of different tenants collide")
 		}
 	}},
+	{"tenant counts follow claims, moves and releases", func(t *testing.T, s Store) {
+		count := func() map[string]int {
+			n := map[string]int{}
+			for _, m := range s.Meetings() {
+				n[m.Tenant]++
+			}
+			return n
+		}
+		check := func(step string) {
+			t.Helper()
+			want := count()
+			for _, tn := range []string{"a", "b", "c"} {
+				if got := s.TenantMeetings(tn); got != want[tn] {
+					t.Fatalf("after %s: TenantMeetings(%q) = %d, placements say %d", step, tn, got, want[tn])
+				}
+			}
+		}
+		check("nothing")
+		for i := range 5 {
+			claim(t, s, Meeting{Tenant: "a", MeetingID: fmt.Sprint("m", i), ServerID: "s1"}, "")
+		}
+		claim(t, s, Meeting{Tenant: "b", MeetingID: "m0", ServerID: "s1"}, "")
+		check("six claims")
+		claim(t, s, Meeting{Tenant: "a", MeetingID: "m0", ServerID: "s9"}, "") // lost: held by s1
+		claim(t, s, Meeting{Tenant: "a", MeetingID: "m1", ServerID: "s2"}, "s1") // moved
+		check("a lost claim and a move")
+		must(t, s.Release("a", "m2", "s7")) // not its server
+		must(t, s.Release("a", "m3", "s1"))
+		must(t, s.Release("a", "m3", "s1")) // again
+		must(t, s.Release("c", "none", "s1"))
+		check("releases")
+		if got := s.TenantMeetings("a"); got != 4 {
+			t.Fatalf("tenant a holds %d meetings, want 4", got)
+		}
+	}},
 }
 
 func TestContract(t *testing.T) {
@@ -238,4 +273,30 @@ func concurrentClaims(t *testing.T, stores []Store, meetingID string, n int) []s
 		t.Fatalf("a claim learnt no owner: %q", owners)
 	}
 	return owners
+}
+
+// TestTenantMeetingsAfterReplace: a resync or a load swaps in a whole
+// snapshot; the tenant counts are those of the snapshot, not the sum of
+// before and after.
+func TestTenantMeetingsAfterReplace(t *testing.T) {
+	m := NewMemory()
+	for i := range 3 {
+		claim(t, m, Meeting{Tenant: "a", MeetingID: fmt.Sprint("old-", i), ServerID: "s1"}, "")
+	}
+	m.replace(snapshot{meetings: []Meeting{
+		{Tenant: "a", MeetingID: "x", ServerID: "s1"},
+		{Tenant: "b", MeetingID: "x", ServerID: "s2"},
+		{Tenant: "b", MeetingID: "y", ServerID: "s2"},
+		{Tenant: "b", MeetingID: "y", ServerID: "s3"}, // listed twice: one placement
+	}})
+	for tn, want := range map[string]int{"a": 1, "b": 2, "c": 0} {
+		if got := m.TenantMeetings(tn); got != want {
+			t.Errorf("TenantMeetings(%q) = %d, want %d", tn, got, want)
+		}
+	}
+	m.Delete("b", "y")
+	m.Delete("b", "y")
+	if got := m.TenantMeetings("b"); got != 1 {
+		t.Errorf("after deleting y twice: %d, want 1", got)
+	}
 }

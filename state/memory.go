@@ -12,6 +12,7 @@ import (
 type Memory struct {
 	mu         sync.RWMutex
 	meetings   map[key]Meeting
+	perTenant  map[string]int // placements per tenant: a create under max_meetings counts them
 	recordings map[string]string // recording owners, the newer generation
 	recOld     map[string]string // the older one (see recordingOwnersCap)
 	ownersCap  int
@@ -27,7 +28,7 @@ type key struct{ tenant, meetingID string }
 
 // NewMemory returns an empty store.
 func NewMemory() *Memory {
-	return &Memory{meetings: map[key]Meeting{}, recordings: map[string]string{}, docs: map[string][]byte{}, now: time.Now,
+	return &Memory{meetings: map[key]Meeting{}, perTenant: map[string]int{}, recordings: map[string]string{}, docs: map[string][]byte{}, now: time.Now,
 		ownersCap: recordingOwnersCap}
 }
 
@@ -66,22 +67,50 @@ func (m *Memory) Claim(mt Meeting, prev string) (string, error) {
 	if mt.CreatedAt.IsZero() {
 		mt.CreatedAt = m.now()
 	}
-	m.meetings[k] = mt
+	m.setLocked(k, mt)
 	return mt.ServerID, nil
+}
+
+// setLocked stores a placement and keeps the tenant's count.
+func (m *Memory) setLocked(k key, mt Meeting) {
+	if _, ok := m.meetings[k]; !ok {
+		m.perTenant[k.tenant]++
+	}
+	m.meetings[k] = mt
+}
+
+// deleteLocked removes a placement and keeps the tenant's count.
+func (m *Memory) deleteLocked(k key) {
+	if _, ok := m.meetings[k]; !ok {
+		return
+	}
+	delete(m.meetings, k)
+	if m.perTenant[k.tenant]--; m.perTenant[k.tenant] <= 0 {
+		delete(m.perTenant, k.tenant)
+	}
+}
+
+// TenantMeetings implements Store: a count kept as placements come and
+// go, so that a create under a tenant's max_meetings costs O(1), not a
+// walk over every placement of every tenant.
+func (m *Memory) TenantMeetings(tenant string) int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.perTenant[tenant]
 }
 
 // Put sets a placement unconditionally: for loading a store's contents
 // and applying another instance's changes.
 func (m *Memory) Put(mt Meeting) {
 	m.mu.Lock()
-	m.meetings[key{mt.Tenant, mt.MeetingID}] = mt
+	m.setLocked(key{mt.Tenant, mt.MeetingID}, mt)
 	m.mu.Unlock()
 }
 
 // Delete removes a placement unconditionally.
 func (m *Memory) Delete(tenant, meetingID string) {
 	m.mu.Lock()
-	delete(m.meetings, key{tenant, meetingID})
+	m.deleteLocked(key{tenant, meetingID})
 	m.mu.Unlock()
 }
 
@@ -89,8 +118,8 @@ func (m *Memory) Delete(tenant, meetingID string) {
 func (m *Memory) Release(tenant, meetingID, serverID string) error {
 	k := key{tenant, meetingID}
 	m.mu.Lock()
-	if m.meetings[k].ServerID == serverID {
-		delete(m.meetings, k)
+	if mt, ok := m.meetings[k]; ok && mt.ServerID == serverID {
+		m.deleteLocked(k)
 	}
 	m.mu.Unlock()
 	return nil
@@ -207,8 +236,13 @@ type snapshot struct {
 // create to a second server). It takes ownership of the snapshot's maps.
 func (m *Memory) replace(s snapshot) {
 	meetings := make(map[key]Meeting, len(s.meetings))
+	perTenant := map[string]int{}
 	for _, mt := range s.meetings {
-		meetings[key{mt.Tenant, mt.MeetingID}] = mt
+		k := key{mt.Tenant, mt.MeetingID}
+		if _, dup := meetings[k]; !dup {
+			perTenant[k.tenant]++
+		}
+		meetings[k] = mt
 	}
 	if s.recordings == nil {
 		s.recordings = map[string]string{}
@@ -225,7 +259,7 @@ func (m *Memory) replace(s snapshot) {
 		s.docs = map[string][]byte{}
 	}
 	m.mu.Lock()
-	m.meetings, m.recordings, m.recOld, m.docs = meetings, s.recordings, nil, s.docs
+	m.meetings, m.perTenant, m.recordings, m.recOld, m.docs = meetings, perTenant, s.recordings, nil, s.docs
 	m.mu.Unlock()
 }
 

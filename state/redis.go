@@ -131,6 +131,9 @@ func (r *Redis) Meetings() []Meeting { return r.mem.Meetings() }
 // AppendMeetings implements Store from memory.
 func (r *Redis) AppendMeetings(dst []Meeting) []Meeting { return r.mem.AppendMeetings(dst) }
 
+// TenantMeetings implements Store from memory.
+func (r *Redis) TenantMeetings(tenant string) int { return r.mem.TenantMeetings(tenant) }
+
 // RecordingOwner implements Store from memory.
 func (r *Redis) RecordingOwner(recordID string) (string, bool) {
 	return r.mem.RecordingOwner(recordID)

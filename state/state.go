@@ -54,6 +54,8 @@ type Store interface {
 	// all at every poll round and reuses one slice, instead of a sorted
 	// copy made anew each time.
 	AppendMeetings(dst []Meeting) []Meeting
+	// TenantMeetings counts the tenant's placements.
+	TenantMeetings(tenant string) int
 	// RecordingOwner returns the server holding a recording.
 	RecordingOwner(recordID string) (serverID string, ok bool)
 	// SetRecordingOwner remembers where a recording lives. It is a routing
