@@ -207,7 +207,7 @@ var contract = []struct {
 		}
 		claim(t, s, Meeting{Tenant: "b", MeetingID: "m0", ServerID: "s1"}, "")
 		check("six claims")
-		claim(t, s, Meeting{Tenant: "a", MeetingID: "m0", ServerID: "s9"}, "") // lost: held by s1
+		claim(t, s, Meeting{Tenant: "a", MeetingID: "m0", ServerID: "s9"}, "")   // lost: held by s1
 		claim(t, s, Meeting{Tenant: "a", MeetingID: "m1", ServerID: "s2"}, "s1") // moved
 		check("a lost claim and a move")
 		must(t, s.Release("a", "m2", "s7")) // not its server

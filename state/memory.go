@@ -12,7 +12,7 @@ import (
 type Memory struct {
 	mu         sync.RWMutex
 	meetings   map[key]Meeting
-	perTenant  map[string]int // placements per tenant: a create under max_meetings counts them
+	perTenant  map[string]int    // placements per tenant: a create under max_meetings counts them
 	recordings map[string]string // recording owners, the newer generation
 	recOld     map[string]string // the older one (see recordingOwnersCap)
 	ownersCap  int

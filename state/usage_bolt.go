@@ -15,18 +15,38 @@ import (
 var bucketUsage = []byte("usage")
 
 // AddUsage implements UsageStore.
-func (b *Bolt) AddUsage(r UsageRecord) error {
-	v, err := json.Marshal(r)
-	if err != nil {
-		return err
+// One record goes through bolt's Batch, which shares a commit with the
+// writes of other goroutines; many are one transaction of their own.
+func (b *Bolt) AddUsage(recs ...UsageRecord) error {
+	vals := make([][]byte, len(recs))
+	for i, r := range recs {
+		v, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		vals[i] = v
 	}
-	err = b.db.Batch(func(tx *bolt.Tx) error {
+	put := func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bucketUsage)
 		if err != nil {
 			return err
 		}
-		return bk.Put(usageKey(r), v)
-	})
+		for i, r := range recs {
+			if err := bk.Put(usageKey(r), vals[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	switch len(recs) {
+	case 0:
+		return nil
+	case 1:
+		err = b.db.Batch(put)
+	default:
+		err = b.db.Update(put)
+	}
 	if err != nil {
 		return fmt.Errorf("state: write usage: %w", err)
 	}

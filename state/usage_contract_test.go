@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -75,6 +76,30 @@ var usageContract = []struct {
 			t.Fatalf("pruning again dropped %d", n)
 		}
 	}},
+	{"many records in one call, a key given twice", func(t *testing.T, s UsageStore) {
+		const n = 1234 // more than one Redis chunk
+		recs := make([]UsageRecord, 0, n+1)
+		for i := range n {
+			recs = append(recs, usageRec("a", fmt.Sprint("m", i), day(1, 0).Add(time.Duration(i)*time.Second)))
+		}
+		again := recs[7]
+		again.PeakParticipants = 99 // the later of two records with one key wins
+		recs = append(recs, again)
+		mustUsage(t, s.AddUsage(recs...))
+		mustUsage(t, s.AddUsage()) // nothing: no error
+		got := usageIn(t, s, day(1, 0), day(2, 0))
+		if len(got) != n {
+			t.Fatalf("%d records back, want %d", len(got), n)
+		}
+		for i, r := range got {
+			if r.MeetingID != fmt.Sprint("m", i) {
+				t.Fatalf("record %d is %s: not in start order", i, r.MeetingID)
+			}
+		}
+		if got[7].PeakParticipants != 99 {
+			t.Fatalf("the key given twice kept %d, want the later 99", got[7].PeakParticipants)
+		}
+	}},
 }
 
 func TestUsageContract(t *testing.T) {
@@ -145,7 +170,7 @@ func usageIDs(rs []UsageRecord) []string {
 	return out
 }
 
-func mustUsage(t *testing.T, err error) {
+func mustUsage(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -202,5 +227,46 @@ func TestMeetingCount(t *testing.T) {
 				t.Fatalf("after a release: MeetingCount = %d, Meetings %d", n, len(s.Meetings()))
 			}
 		})
+	}
+}
+
+// BenchmarkUsageCheckpoint writes a checkpoint of 2,000 running meetings
+// into each store: record by record, as the usage tracker did, and in one
+// call, as it does now.
+func BenchmarkUsageCheckpoint(b *testing.B) {
+	recs := make([]UsageRecord, 2000)
+	for i := range recs {
+		recs[i] = usageRec("a", fmt.Sprint("m", i), day(1, 0).Add(time.Duration(i)*time.Second))
+		recs[i].Ongoing = true
+	}
+	kinds := []struct {
+		name string
+		open func(b *testing.B) UsageStore
+	}{
+		{"bolt", func(b *testing.B) UsageStore {
+			s, err := OpenBolt(filepath.Join(b.TempDir(), "state.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { s.Close() })
+			return s
+		}},
+		{"redis", func(b *testing.B) UsageStore { url := redisURL(b); return openRedis(b, url, testPrefix(b, url)) }},
+	}
+	for _, k := range kinds {
+		for _, mode := range []string{"one by one", "one call"} {
+			b.Run(k.name+"/"+mode, func(b *testing.B) {
+				s := k.open(b)
+				for b.Loop() {
+					if mode == "one call" {
+						mustUsage(b, s.AddUsage(recs...))
+						continue
+					}
+					for _, r := range recs {
+						mustUsage(b, s.AddUsage(r))
+					}
+				}
+			})
+		}
 	}
 }

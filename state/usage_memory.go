@@ -15,14 +15,16 @@ type usageLog struct {
 }
 
 // AddUsage implements UsageStore.
-func (m *Memory) AddUsage(r UsageRecord) error {
+func (m *Memory) AddUsage(recs ...UsageRecord) error {
 	l := &m.usage
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.recs == nil {
 		l.recs = map[string]UsageRecord{}
 	}
-	l.recs[string(usageKey(r))] = r
+	for _, r := range recs {
+		l.recs[string(usageKey(r))] = r
+	}
 	return nil
 }
 

@@ -19,18 +19,41 @@ func (r *Redis) usageIndexKey() string { return r.cfg.prefix + "usage:idx" }
 // usageTimeout bounds a usage query, which may read a month of records.
 const usageTimeout = 30 * time.Second
 
-// AddUsage implements UsageStore.
-func (r *Redis) AddUsage(rec UsageRecord) error {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return err
+// AddUsage implements UsageStore: every usageChunk records are one
+// MULTI of one HSET and one ZADD, so that the index never names a key
+// the hash lacks.
+func (r *Redis) AddUsage(recs ...UsageRecord) error {
+	for len(recs) > 0 {
+		n := min(len(recs), usageChunk)
+		if err := r.addUsage(recs[:n]); err != nil {
+			return err
+		}
+		recs = recs[n:]
+	}
+	return nil
+}
+
+// usageChunk bounds the records of one Redis transaction: a checkpoint of
+// 50,000 meetings is 100 round trips, none of which holds Redis long.
+const usageChunk = 500
+
+func (r *Redis) addUsage(recs []UsageRecord) error {
+	fields := make([]any, 0, 2*len(recs))
+	members := make([]redis.Z, 0, len(recs))
+	for _, rec := range recs {
+		v, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		k := string(usageKey(rec))
+		fields = append(fields, k, v)
+		members = append(members, redis.Z{Score: float64(rec.Start.UnixMilli()), Member: k})
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
 	defer cancel()
-	k := string(usageKey(rec))
-	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, r.usageHashKey(), k, v)
-		p.ZAdd(ctx, r.usageIndexKey(), redis.Z{Score: float64(rec.Start.UnixMilli()), Member: k})
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, r.usageHashKey(), fields...)
+		p.ZAdd(ctx, r.usageIndexKey(), members...)
 		return nil
 	})
 	if err != nil {
