@@ -15,10 +15,10 @@ import (
 // storeKinds opens a fresh, empty store of each kind.
 var storeKinds = []struct {
 	name string
-	open func(t *testing.T) Store
+	open func(t testing.TB) Store
 }{
-	{"memory", func(t *testing.T) Store { return NewMemory() }},
-	{"bolt", func(t *testing.T) Store {
+	{"memory", func(t testing.TB) Store { return NewMemory() }},
+	{"bolt", func(t testing.TB) Store {
 		b, err := OpenBolt(filepath.Join(t.TempDir(), "state.db"))
 		if err != nil {
 			t.Fatal(err)
@@ -26,7 +26,7 @@ var storeKinds = []struct {
 		t.Cleanup(func() { b.Close() })
 		return b
 	}},
-	{"redis", func(t *testing.T) Store {
+	{"redis", func(t testing.TB) Store {
 		url := redisURL(t)
 		return openRedis(t, url, testPrefix(t, url))
 	}},

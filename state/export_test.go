@@ -71,7 +71,7 @@ func sameContents(t *testing.T, s Store) {
 }
 
 func TestExportImportBetweenStores(t *testing.T) {
-	open := map[string]func(t *testing.T) Store{}
+	open := map[string]func(t testing.TB) Store{}
 	for _, k := range storeKinds {
 		open[k.name] = k.open
 	}

@@ -15,17 +15,7 @@ import (
 // creates). The writes all arrive, and the check still reloads when a seq
 // it read never comes (the lost-event case stays covered).
 func TestRedisCheckUnderWrites(t *testing.T) {
-	url := redisURL(t)
-	prefix := testPrefix(t, url)
-	const interval = 20 * time.Millisecond
-	s := openRedis(t, url, prefix, WithResyncInterval(interval),
-		func(c *redisConfig) { c.fullEvery = 1 << 30 })
-	other := openRedis(t, url, prefix)
-	resyncs := func() int {
-		s.seqMu.Lock()
-		defer s.seqMu.Unlock()
-		return s.resyncs
-	}
+	s, other, resyncs := checkedPair(t)
 	n := resyncs()
 	var writes atomic.Int64
 	stop := make(chan struct{})
@@ -45,11 +35,11 @@ func TestRedisCheckUnderWrites(t *testing.T) {
 			writes.Add(1)
 		}
 	}()
-	time.Sleep(60 * interval)
+	time.Sleep(60 * checkInterval)
 	close(stop)
 	must(t, <-done)
 	if writes.Load() < 100 {
-		t.Fatalf("only %d writes in %v: too few to show anything", writes.Load(), 60*interval)
+		t.Fatalf("only %d writes in %v: too few to show anything", writes.Load(), 60*checkInterval)
 	}
 	if got := resyncs() - n; got != 0 {
 		t.Fatalf("%d full resyncs during %d writes, all of whose events arrived: want none", got, writes.Load())
@@ -57,7 +47,7 @@ func TestRedisCheckUnderWrites(t *testing.T) {
 	last := fmt.Sprint("busy-", writes.Load()-1)
 	waitFor(t, propagation, "the last write never arrived", func() bool { _, ok := s.Lookup(DefaultTenant, last); return ok })
 
-	raw := rawClient(t, url)
+	raw := rawClient(t, redisURL(t))
 	must(t, raw.Set(context.Background(), s.meetingKey(DefaultTenant, "lost"), `{"tenant":"default","meeting_id":"lost","server":"s9"}`, 0).Err())
 	must(t, raw.Incr(context.Background(), s.seqKey()).Err())
 	waitFor(t, propagation+s.cfg.timeout, "a seq whose event never came was never reloaded", func() bool {
@@ -70,17 +60,7 @@ func TestRedisCheckUnderWrites(t *testing.T) {
 // writer stopped waiting, the subscription up) needs no full resync once
 // the event arrives in its turn; if it never does, the check reloads.
 func TestRedisLateEventSettlesUnsure(t *testing.T) {
-	url := redisURL(t)
-	prefix := testPrefix(t, url)
-	const interval = 20 * time.Millisecond
-	s := openRedis(t, url, prefix, WithResyncInterval(interval),
-		func(c *redisConfig) { c.fullEvery = 1 << 30 })
-	other := openRedis(t, url, prefix)
-	resyncs := func() int {
-		s.seqMu.Lock()
-		defer s.seqMu.Unlock()
-		return s.resyncs
-	}
+	s, other, resyncs := checkedPair(t)
 	n := resyncs()
 	s.seqMu.Lock()
 	next := s.applied + 1
@@ -96,7 +76,7 @@ func TestRedisLateEventSettlesUnsure(t *testing.T) {
 		defer s.seqMu.Unlock()
 		return s.unsureSeq == 0 && s.applied >= next
 	})
-	time.Sleep(10 * interval)
+	time.Sleep(10 * checkInterval)
 	if got := resyncs() - n; got != 0 {
 		t.Fatalf("%d full resyncs after the late event came in order: want none", got)
 	}
@@ -106,4 +86,23 @@ func TestRedisLateEventSettlesUnsure(t *testing.T) {
 	s.unsureSeq = s.applied + 1000
 	s.seqMu.Unlock()
 	waitFor(t, propagation+s.cfg.timeout, "a write whose event never came was never reloaded", func() bool { return resyncs() > n })
+}
+
+// checkInterval is how often checkedPair's store checks it missed nothing.
+const checkInterval = 20 * time.Millisecond
+
+// checkedPair opens two instances on one Redis: s checks every
+// checkInterval and never reloads in full but for a reason; other writes.
+// resyncs counts s's full resyncs.
+func checkedPair(t *testing.T) (s, other *Redis, resyncs func() int) {
+	url := redisURL(t)
+	prefix := testPrefix(t, url)
+	s = openRedis(t, url, prefix, WithResyncInterval(checkInterval),
+		func(c *redisConfig) { c.fullEvery = 1 << 30 })
+	other = openRedis(t, url, prefix)
+	return s, other, func() int {
+		s.seqMu.Lock()
+		defer s.seqMu.Unlock()
+		return s.resyncs
+	}
 }

@@ -239,24 +239,13 @@ func BenchmarkUsageCheckpoint(b *testing.B) {
 		recs[i] = usageRec("a", fmt.Sprint("m", i), day(1, 0).Add(time.Duration(i)*time.Second))
 		recs[i].Ongoing = true
 	}
-	kinds := []struct {
-		name string
-		open func(b *testing.B) UsageStore
-	}{
-		{"bolt", func(b *testing.B) UsageStore {
-			s, err := OpenBolt(filepath.Join(b.TempDir(), "state.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { s.Close() })
-			return s
-		}},
-		{"redis", func(b *testing.B) UsageStore { url := redisURL(b); return openRedis(b, url, testPrefix(b, url)) }},
-	}
-	for _, k := range kinds {
+	for _, k := range storeKinds {
+		if k.name == "memory" {
+			continue
+		}
 		for _, mode := range []string{"one by one", "one call"} {
 			b.Run(k.name+"/"+mode, func(b *testing.B) {
-				s := k.open(b)
+				s := k.open(b).(UsageStore)
 				for b.Loop() {
 					if mode == "one call" {
 						mustUsage(b, s.AddUsage(recs...))
