@@ -148,14 +148,7 @@ func BenchmarkChecksumError(b *testing.B) {
 			if rec := serve(gw, bad); !strings.Contains(rec.Body.String(), "checksumError") { // blocks the address, with a limiter
 				b.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
 			}
-			tmpl := httptest.NewRequest(http.MethodGet, bad, nil)
-			w := &headerWriter{h: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				w.reset()
-				r := *tmpl
-				gw.ServeHTTP(w, &r)
-			}
+			loopRequests(b, gw, bad, 0)
 		})
 	}
 }
@@ -258,18 +251,25 @@ func BenchmarkJoinParticipantLimit(b *testing.B) {
 }
 
 // loopJoins sends benchJoin, signed with alg, to gw for each iteration of
-// b. The request is parsed once and copied per iteration, so that
-// net/http's own parsing, the same for every handler, is left out.
+// b, each answered with a redirect.
 func loopJoins(b *testing.B, gw http.Handler, alg bbb.Algorithm) {
-	tmpl := httptest.NewRequest(http.MethodGet, signedRaw(alg, "join", benchJoin), nil)
+	loopRequests(b, gw, signedRaw(alg, "join", benchJoin), http.StatusFound)
+}
+
+// loopRequests sends GET pathQuery to gw for each iteration of b, failing
+// on another status than want (0: any). The request is parsed once and
+// copied per iteration, so that net/http's own parsing, the same for every
+// handler, is left out.
+func loopRequests(b *testing.B, gw http.Handler, pathQuery string, want int) {
+	tmpl := httptest.NewRequest(http.MethodGet, pathQuery, nil)
 	w := &headerWriter{h: http.Header{}}
 	b.ReportAllocs()
 	for b.Loop() {
 		w.reset()
 		r := *tmpl
 		gw.ServeHTTP(w, &r)
-		if w.code != http.StatusFound {
-			b.Fatalf("HTTP %d", w.code)
+		if want != 0 && w.code != want {
+			b.Fatalf("HTTP %d, want %d", w.code, want)
 		}
 	}
 }
