@@ -304,6 +304,15 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 	rushJoinCmds := perJoin * float64(joinT.requests)
 	perCreate := (float64(rushCmds) - background*rushTook.Seconds() - rushJoinCmds) / float64(max(1, creates))
 
+	if pprofAddr != "" {
+		// What instance 1 holds after the rush (its RSS below), for the
+		// memory per meeting.
+		path := filepath.Join(e.profileDir, "scale-heap.pprof")
+		if err := fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/heap?gc=1", pprofAddr), path); err != nil {
+			return nil, err
+		}
+		e.logf("heap profile written: %s", path)
+	}
 	rss := make([]float64, len(inst))
 	for i, ts := range inst {
 		m, err := readMemory(ts.pid())
