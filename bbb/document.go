@@ -112,19 +112,25 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 	)
 	for {
 		off := sc.pos
-		k, name, data, selfClose, err := sc.next()
-		if err != nil {
+		depth := len(stack)
+		var top []byte
+		if depth > 0 {
+			top = stack[depth-1]
+		}
+		k := sc.next(top)
+		if k == tokErr {
 			return nil, ErrNotBBB
 		}
 		if k == tokEOF {
-			if len(stack) > 0 {
+			if depth > 0 {
 				return nil, ErrNotBBB // cut off
 			}
 			break
 		}
-		depth := len(stack)
+		name := sc.name
 		switch k {
 		case tokText, tokCDATA:
+			data := sc.data
 			if depth == 0 {
 				if k == tokCDATA || len(bytes.TrimSpace(data)) > 0 {
 					return nil, ErrNotBBB // text outside the root element
@@ -132,8 +138,11 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				continue
 			}
 			add := appendText
-			if k == tokCDATA {
+			switch {
+			case k == tokCDATA:
 				add = appendLiteral
+			case sc.plain:
+				add = appendPlain
 			}
 			if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
 				text = add(text, data)
@@ -168,13 +177,10 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				subIdx = list.nestedField(parent, name)
 				sub = sub[:0]
 			}
-			if !selfClose {
+			if !sc.selfClose {
 				continue
 			}
-		case tokEnd:
-			if depth == 0 || !bytes.Equal(stack[depth-1], name) {
-				return nil, ErrNotBBB // not well-formed
-			}
+		case tokEnd: // the scanner matched it with top
 		}
 		// The end of the element on top of the stack: "</name>" or "<name/>".
 		switch {

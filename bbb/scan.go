@@ -2,6 +2,7 @@ package bbb
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"unicode/utf8"
@@ -21,12 +22,19 @@ import (
 type scanner struct {
 	b   []byte
 	pos int
+	// What next read: the name of a start or end tag, whether a start
+	// tag is "<a/>", the data of text or CDATA, and whether text is plain
+	// (no '&' and no '\r': it reads as it is written).
+	name, data []byte
+	selfClose  bool
+	plain      bool
 }
 
 type tokKind uint8
 
 const (
 	tokEOF tokKind = iota
+	tokErr         // not well-formed
 	tokStart
 	tokEnd
 	tokText  // data is raw character data, entities not yet decoded
@@ -35,111 +43,183 @@ const (
 
 var errSyntax = errors.New("xml syntax error")
 
-// next returns the next token. For tokStart, selfClose reports "<a/>".
-func (s *scanner) next() (k tokKind, name, data []byte, selfClose bool, err error) {
-	b := s.b
-	if s.pos >= len(b) {
-		return tokEOF, nil, nil, false, nil
+// next reads the next token. top is the element open innermost (nil at
+// the top level): an end tag must close it, as the scanner checks itself,
+// most cheaply by comparing the bytes after "</" with top.
+func (s *scanner) next(top []byte) tokKind {
+	for {
+		rest := s.b[s.pos:]
+		if len(rest) == 0 {
+			return tokEOF
+		}
+		if rest[0] != '<' {
+			return s.text(rest)
+		}
+		if len(rest) < 2 {
+			return tokErr
+		}
+		switch rest[1] {
+		case '/':
+			return s.endTag(rest, top)
+		case '?':
+			if s.instruction() != nil {
+				return tokErr
+			}
+			continue
+		case '!':
+			switch {
+			case len(rest) >= 4 && string(rest[2:4]) == "--":
+				end := bytes.Index(rest[4:], []byte("--"))
+				if end < 0 || 4+end+2 >= len(rest) || rest[4+end+2] != '>' || !validChars(rest[4:4+end]) {
+					return tokErr // "--" may only close a comment
+				}
+				s.pos += 4 + end + 3
+				continue
+			case len(rest) >= 9 && string(rest[2:9]) == "[CDATA[":
+				end := bytes.Index(rest[9:], []byte("]]>"))
+				if end < 0 || !validChars(rest[9:9+end]) {
+					return tokErr
+				}
+				s.pos += 9 + end + 3
+				s.data = rest[9 : 9+end]
+				return tokCDATA
+			}
+			return tokErr // DOCTYPE and other declarations
+		}
+		return s.startTag(rest)
 	}
-	if b[s.pos] != '<' {
-		end := bytes.IndexByte(b[s.pos:], '<')
+}
+
+// text reads character data up to the next '<'. Runs of plain ASCII (all
+// of most BBB text, whitespace between tags included) are judged by the
+// table alone; anything else gets the full check on the whole run.
+func (s *scanner) text(rest []byte) tokKind {
+	i := 0
+	for i < len(rest) && textByte[rest[i]] == 0 {
+		i++
+	}
+	s.plain = i == len(rest) || rest[i] == '<'
+	if !s.plain {
+		end := bytes.IndexByte(rest[i:], '<')
 		if end < 0 {
-			end = len(b) - s.pos
+			i = len(rest)
+		} else {
+			i += end
 		}
-		data = b[s.pos : s.pos+end]
-		if !validText(data) {
-			return 0, nil, nil, false, errSyntax
+		if !validText(rest[:i]) {
+			return tokErr
 		}
-		s.pos += end
-		return tokText, nil, data, false, nil
 	}
-	rest := b[s.pos:]
-	switch {
-	case bytes.HasPrefix(rest, []byte("<!--")):
-		end := bytes.Index(rest[4:], []byte("--"))
-		if end < 0 || 4+end+2 >= len(rest) || rest[4+end+2] != '>' || !validChars(rest[4:4+end]) {
-			return 0, nil, nil, false, errSyntax // "--" may only close a comment
+	s.data = rest[:i]
+	s.pos += i
+	return tokText
+}
+
+// textByte is 0 for the bytes plain text is made of: ASCII from ' ' on,
+// tab and newline, but for '<' (the end of the text), '&' (an entity),
+// ']' (maybe "]]>") and '\r' (read as '\n').
+var textByte = func() (t [256]uint8) {
+	for c := range t {
+		if c < 0x20 && c != '\t' && c != '\n' || c >= 0x80 || c == '<' || c == '&' || c == ']' {
+			t[c] = 1
 		}
-		s.pos += 4 + end + 3
-		return s.next()
-	case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-		end := bytes.Index(rest[9:], []byte("]]>"))
-		if end < 0 || !validChars(rest[9:9+end]) {
-			return 0, nil, nil, false, errSyntax
-		}
-		s.pos += 9 + end + 3
-		return tokCDATA, nil, rest[9 : 9+end], false, nil
-	case bytes.HasPrefix(rest, []byte("<?")):
-		if err := s.instruction(); err != nil {
-			return 0, nil, nil, false, err
-		}
-		return s.next()
-	case len(rest) > 1 && rest[1] == '!':
-		return 0, nil, nil, false, errSyntax // DOCTYPE and other declarations
-	case len(rest) > 1 && rest[1] == '/':
-		i := 2
-		n := nameLen(rest[i:])
-		if n == 0 {
-			return 0, nil, nil, false, errSyntax
-		}
-		name = rest[i : i+n]
-		i += n
-		i += spaceLen(rest[i:])
-		if i >= len(rest) || rest[i] != '>' {
-			return 0, nil, nil, false, errSyntax
-		}
-		s.pos += i + 1
-		return tokEnd, name, nil, false, nil
 	}
+	return t
+}()
+
+// endTag reads "</name>" at the start of rest; name must be top.
+func (s *scanner) endTag(rest, top []byte) tokKind {
+	// The common case: "</" top ">", or space before the '>'. No name byte
+	// follows top there, so a name read in full would be top too.
+	if n := len(top); n > 0 && len(rest) > 2+n && string(rest[2:2+n]) == string(top) {
+		i := 2 + n
+		if rest[i] == '>' {
+			s.pos += i + 1
+			s.name = rest[2:i]
+			return tokEnd
+		}
+		if sp := spaceLen(rest[i:]); sp > 0 {
+			if i+sp >= len(rest) || rest[i+sp] != '>' {
+				return tokErr
+			}
+			s.pos += i + sp + 1
+			s.name = rest[2:i]
+			return tokEnd
+		}
+	}
+	i := 2
+	n := nameLen(rest[i:])
+	if n == 0 {
+		return tokErr
+	}
+	name := rest[i : i+n]
+	i += n
+	i += spaceLen(rest[i:])
+	if i >= len(rest) || rest[i] != '>' || !bytes.Equal(name, top) {
+		return tokErr // an end tag closes the element open innermost
+	}
+	s.pos += i + 1
+	s.name = name
+	return tokEnd
+}
+
+// startTag reads "<name attr='v'>" or "<name/>" at the start of rest.
+func (s *scanner) startTag(rest []byte) tokKind {
 	i := 1
 	n := nameLen(rest[i:])
 	if n == 0 {
-		return 0, nil, nil, false, errSyntax
+		return tokErr
 	}
-	name = rest[i : i+n]
+	s.name = rest[i : i+n]
+	s.selfClose = false
 	i += n
+	if i < len(rest) && rest[i] == '>' { // BBB's tags have no attributes
+		s.pos += i + 1
+		return tokStart
+	}
 	for {
 		sp := spaceLen(rest[i:])
 		i += sp
 		if i >= len(rest) {
-			return 0, nil, nil, false, errSyntax
+			return tokErr
 		}
 		switch rest[i] {
 		case '>':
 			s.pos += i + 1
-			return tokStart, name, nil, false, nil
+			return tokStart
 		case '/':
 			if i+1 >= len(rest) || rest[i+1] != '>' {
-				return 0, nil, nil, false, errSyntax
+				return tokErr
 			}
 			s.pos += i + 2
-			return tokStart, name, nil, true, nil
+			s.selfClose = true
+			return tokStart
 		}
 		if sp == 0 {
-			return 0, nil, nil, false, errSyntax // attributes are separated by space
+			return tokErr // attributes are separated by space
 		}
 		an := nameLen(rest[i:])
 		if an == 0 {
-			return 0, nil, nil, false, errSyntax
+			return tokErr
 		}
 		i += an
 		i += spaceLen(rest[i:])
 		if i >= len(rest) || rest[i] != '=' {
-			return 0, nil, nil, false, errSyntax
+			return tokErr
 		}
 		i++
 		i += spaceLen(rest[i:])
 		if i >= len(rest) || (rest[i] != '"' && rest[i] != '\'') {
-			return 0, nil, nil, false, errSyntax
+			return tokErr
 		}
 		q := rest[i]
 		end := bytes.IndexByte(rest[i+1:], q)
 		if end < 0 {
-			return 0, nil, nil, false, errSyntax
+			return tokErr
 		}
 		val := rest[i+1 : i+1+end]
 		if bytes.IndexByte(val, '<') >= 0 || !validText(val) {
-			return 0, nil, nil, false, errSyntax
+			return tokErr
 		}
 		i += end + 2
 	}
@@ -199,14 +279,55 @@ func spaceLen(b []byte) int {
 }
 
 // nameLen is the length of the XML name at the start of b, 0 if none.
+// ASCII names, all of BBB's, are read by table.
 func nameLen(b []byte) int {
-	i := 0
+	if len(b) == 0 {
+		return 0
+	}
+	if c := b[0]; nameByte[c]&nameStart == 0 {
+		if c < 0x80 {
+			return 0
+		}
+		return nameLenFrom(b, 0)
+	}
+	i := 1
+	for i < len(b) && nameByte[b[i]] != 0 {
+		i++
+	}
+	if i < len(b) && b[i] >= 0x80 {
+		return nameLenFrom(b, i)
+	}
+	return i
+}
+
+// nameByte classes ASCII bytes for names: nameStart for those that may
+// start one (and go on), nameNext for those that may only go on.
+var nameByte = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', c == ':':
+			t[c] = nameStart | nameNext
+		case '0' <= c && c <= '9', c == '-', c == '.':
+			t[c] = nameNext
+		}
+	}
+	return t
+}()
+
+const (
+	nameStart = 1 << iota
+	nameNext
+)
+
+// nameLenFrom is nameLen for a name whose first i bytes were read, at a
+// non-ASCII byte or before.
+func nameLenFrom(b []byte, i int) int {
 	for i < len(b) {
 		c := b[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_', c == ':':
+		case nameByte[c]&nameStart != 0:
 			i++
-		case i > 0 && ('0' <= c && c <= '9' || c == '-' || c == '.'):
+		case i > 0 && nameByte[c] != 0:
 			i++
 		case c >= 0x80:
 			r, n := utf8.DecodeRune(b[i:])
@@ -228,8 +349,18 @@ func isNameRune(r rune) bool {
 }
 
 // validChars reports whether b is UTF-8 made of characters XML allows.
+// Eight bytes at a time are let through at once when none is a control
+// byte or non-ASCII: a byte below 0x20 borrows in x-0x20 (masked by ^x
+// for bytes of 0x80 and above, which the high bit of x itself reports).
 func validChars(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i := 0; i < len(b); {
+		if i+8 <= len(b) {
+			if x := binary.LittleEndian.Uint64(b[i:]); ((x-ones*0x20)&^x|x)&highs == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := b[i]
 		if c < 0x80 {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
@@ -317,6 +448,9 @@ func appendText(dst, raw []byte) []byte {
 		raw = raw[i+end+1:]
 	}
 }
+
+// appendPlain appends plain text (no entity, no '\r'): it reads as it is.
+func appendPlain(dst, b []byte) []byte { return append(dst, b...) }
 
 // appendLiteral appends text with XML's line-end normalisation: "\r\n"
 // and a lone "\r" read as "\n".
