@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Reply is what tinyscale needs to know of a BBB XML answer: the return
@@ -93,47 +94,106 @@ var ErrNotBBB = errors.New("not a BBB API response")
 // ParseReply reads a BBB XML answer. list may be nil when no list is wanted.
 // The document must be well-formed: a backend sending an HTML error page or
 // cut-off XML gets an error, never a guess.
+//
+// Items' Raw are slices of body. The Reply's strings are not: they are
+// copies, all cut from one string made at the end (a reply is a handful of
+// allocations, not a few per item), so body may be reused once Raw is no
+// longer needed, as the poller does with its answers' buffers. Any one of
+// them keeps that string, the text of every value read, alive.
 func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
-	sc := &scanner{b: bytes.TrimPrefix(body, []byte("\ufeff"))}
+	p, _ := parsers.Get().(*parser)
+	if p == nil {
+		p = new(parser)
+	}
+	r, ok := p.parse(body, list)
+	p.release()
+	if !ok {
+		return nil, ErrNotBBB
+	}
+	return r, nil
+}
+
+// parser is ParseReply's scratch memory, kept from one reply to the next
+// in parsers: the poller parses an answer of every server at every round.
+// Nothing of it outlives a parse; the reply's strings are copied out of
+// buf.
+type parser struct {
+	open      []span // the scanner's open elements
+	text, sub []byte // text of the top-level element or field being read, and of the "parent/child" field
+	buf       []byte // every value read, trimmed, one after the other
+	tops      []topSpan
+	items     []span // each item's Raw, in body
+	fields    []span // each item's fields, in buf: len(list.Fields) per item
+}
+
+var parsers sync.Pool
+
+// span is where a value is in parser.buf, or an item in the body.
+type span struct{ start, end int }
+
+func (s span) of(all string) string { return all[s.start:s.end] }
+
+// topSpan is a top-level element's name and text, in parser.buf.
+type topSpan struct{ name, value span }
+
+// value appends v trimmed to buf and returns where it is.
+func (p *parser) value(v []byte) span {
+	v = bytes.TrimSpace(v)
+	start := len(p.buf)
+	p.buf = append(p.buf, v...)
+	return span{start, len(p.buf)}
+}
+
+// release puts p back in parsers, unless a rare large answer made it
+// large: that memory is left to the collector.
+func (p *parser) release() {
+	const maxBytes, maxSpans = 256 << 10, 16 << 10
+	if cap(p.open) > 64 || cap(p.text) > maxBytes || cap(p.sub) > maxBytes || cap(p.buf) > maxBytes ||
+		cap(p.tops) > maxSpans || cap(p.items) > maxSpans || cap(p.fields) > maxSpans {
+		return
+	}
+	p.open, p.text, p.sub, p.buf = p.open[:0], p.text[:0], p.sub[:0], p.buf[:0]
+	p.tops, p.items, p.fields = p.tops[:0], p.items[:0], p.fields[:0]
+	parsers.Put(p)
+}
+
+// parse is ParseReply; false when body is not a BBB answer.
+func (p *parser) parse(body []byte, list *ListSpec) (*Reply, bool) {
+	sc := scanner{b: bytes.TrimPrefix(body, []byte("\ufeff")), open: p.open}
 	base := len(body) - len(sc.b) // offsets below are into sc.b; items are slices of body
-	r := &Reply{}
 	nested := list != nil && list.nested()
+	nf := 0
+	if list != nil {
+		nf = len(list.Fields)
+	}
 	var (
-		stack     [][]byte // open elements, to match end tags
-		inList    bool
-		itemStart int
-		item      *Item
-		fieldIdx  = -1 // plain field being read, at depth 4
-		subIdx    = -1 // "parent/child" field being read, at depth 5
-		parent    []byte
-		text, sub []byte
-		topName   []byte
-		sawRoot   bool
+		rc, key, msg    span // returncode, messageKey, message
+		hasList, inList bool
+		itemStart       int
+		inItem          bool
+		fieldIdx        = -1 // plain field being read, at depth 4
+		subIdx          = -1 // "parent/child" field being read, at depth 5
+		parent          []byte
+		topName         []byte
+		sawRoot         bool
+		ok              = true
 	)
+loop:
 	for {
 		off := sc.pos
-		depth := len(stack)
-		var top []byte
-		if depth > 0 {
-			top = stack[depth-1]
-		}
-		k := sc.next(top)
-		if k == tokErr {
-			return nil, ErrNotBBB
-		}
-		if k == tokEOF {
-			if depth > 0 {
-				return nil, ErrNotBBB // cut off
-			}
+		depth := sc.depth()
+		k := sc.next()
+		if k == tokErr || k == tokEOF {
+			ok = k == tokEOF && depth == 0 // else not well-formed, or cut off
 			break
 		}
-		name := sc.name
 		switch k {
 		case tokText, tokCDATA:
 			data := sc.data
 			if depth == 0 {
 				if k == tokCDATA || len(bytes.TrimSpace(data)) > 0 {
-					return nil, ErrNotBBB // text outside the root element
+					ok = false // text outside the root element
+					break loop
 				}
 				continue
 			}
@@ -145,39 +205,50 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 				add = appendPlain
 			}
 			if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
-				text = add(text, data)
+				p.text = add(p.text, data)
 			}
 			if depth >= 5 && subIdx >= 0 {
-				sub = add(sub, data)
+				p.sub = add(p.sub, data)
 			}
 			continue
-		case tokStart:
-			stack = append(stack, name)
-			depth++
+		case tokStart, tokLeaf:
+			name := sc.name
+			depth++ // the scanner pushed it
 			switch {
 			case depth == 1:
 				if string(name) != "response" || sawRoot {
-					return nil, ErrNotBBB
+					ok = false
+					break loop
 				}
 				sawRoot = true
 			case depth == 2:
-				topName, text = name, text[:0]
+				topName, p.text = name, p.text[:0]
 				if list != nil && string(name) == list.List {
 					inList = true
-					r.HasList = true
+					hasList = true
 				}
 			case depth == 3 && inList && string(name) == list.Item:
 				itemStart = off
-				item = &Item{Fields: make([]string, len(list.Fields))}
-			case depth == 4 && item != nil:
+				inItem = true
+				p.fields = append(p.fields, make([]span, nf)...)
+			case depth == 4 && inItem:
 				parent = name
 				fieldIdx = list.field(string(name))
-				text = text[:0]
-			case depth == 5 && item != nil && nested:
+				p.text = p.text[:0]
+			case depth == 5 && inItem && nested:
 				subIdx = list.nestedField(parent, name)
-				sub = sub[:0]
+				p.sub = p.sub[:0]
 			}
-			if !sc.selfClose {
+			if k == tokLeaf {
+				if data := sc.data; len(data) > 0 { // plain text, inside the element
+					if depth == 2 || (depth >= 4 && fieldIdx >= 0) {
+						p.text = append(p.text, data...)
+					}
+					if depth >= 5 && subIdx >= 0 {
+						p.sub = append(p.sub, data...)
+					}
+				}
+			} else if !sc.selfClose {
 				continue
 			}
 		case tokEnd: // the scanner matched it with top
@@ -187,35 +258,56 @@ func ParseReply(body []byte, list *ListSpec) (*Reply, error) {
 		case depth == 2:
 			switch string(topName) {
 			case "returncode":
-				r.ReturnCode = string(bytes.TrimSpace(text))
+				rc = p.value(p.text)
 			case "messageKey":
-				r.MessageKey = string(bytes.TrimSpace(text))
+				key = p.value(p.text)
 			case "message":
-				r.Message = string(bytes.TrimSpace(text))
+				msg = p.value(p.text)
 			default:
 				if !inList {
-					r.top = append(r.top, field{string(topName), string(bytes.TrimSpace(text))})
+					start := len(p.buf)
+					p.buf = append(p.buf, topName...)
+					p.tops = append(p.tops, topSpan{span{start, len(p.buf)}, p.value(p.text)})
 				}
 			}
 			inList = false
-			text = text[:0]
-		case depth == 3 && item != nil:
-			item.Raw = body[base+itemStart : base+sc.pos]
-			r.Items = append(r.Items, *item)
-			item = nil
-		case depth == 4 && item != nil && fieldIdx >= 0:
-			item.Fields[fieldIdx] = string(bytes.TrimSpace(text))
+			p.text = p.text[:0]
+		case depth == 3 && inItem:
+			p.items = append(p.items, span{base + itemStart, base + sc.pos})
+			inItem = false
+		case depth == 4 && inItem && fieldIdx >= 0:
+			p.fields[len(p.fields)-nf+fieldIdx] = p.value(p.text)
 			fieldIdx = -1
-		case depth == 5 && item != nil && subIdx >= 0:
-			item.Fields[subIdx] = string(bytes.TrimSpace(sub))
+		case depth == 5 && inItem && subIdx >= 0:
+			p.fields[len(p.fields)-nf+subIdx] = p.value(p.sub)
 			subIdx = -1
 		}
-		stack = stack[:depth-1]
+		sc.pop()
 	}
-	if !sawRoot || r.ReturnCode == "" {
-		return nil, ErrNotBBB
+	p.open = sc.open
+	if !ok || !sawRoot || rc.start == rc.end {
+		return nil, false
 	}
-	return r, nil
+	all := string(p.buf) // the one copy every string of the reply is cut from
+	r := &Reply{ReturnCode: rc.of(all), MessageKey: key.of(all), Message: msg.of(all), HasList: hasList}
+	if len(p.tops) > 0 {
+		r.top = make([]field, len(p.tops))
+		for i, t := range p.tops {
+			r.top[i] = field{t.name.of(all), t.value.of(all)}
+		}
+	}
+	if n := len(p.items); n > 0 {
+		r.Items = make([]Item, n)
+		fields := make([]string, n*nf) // one array for all, each item's part capped
+		for i, raw := range p.items {
+			f := fields[i*nf : (i+1)*nf : (i+1)*nf]
+			for j, v := range p.fields[i*nf : (i+1)*nf] {
+				f[j] = v.of(all)
+			}
+			r.Items[i] = Item{Raw: body[raw.start:raw.end], Fields: f}
+		}
+	}
+	return r, true
 }
 
 // ListXML builds a SUCCESS answer holding the given raw items in the list

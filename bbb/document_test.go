@@ -3,9 +3,11 @@ package bbb
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -442,4 +444,54 @@ func TestParseReplyFieldAndItsChild(t *testing.T) {
 	if got[1] != "greenlight" {
 		t.Errorf("fields %q", got)
 	}
+}
+
+// TestParseReplyStringsOwnTheirBytes: the Reply's strings are copies, not
+// views of the body, which the poller recycles for the next answer; an
+// item's fields cannot be grown into the next item's.
+func TestParseReplyStringsOwnTheirBytes(t *testing.T) {
+	body := []byte("<response><returncode>SUCCESS</returncode><version>2.0</version><messageKey>k</messageKey><message>m</message>" +
+		"<meetings><meeting><meetingID>a</meetingID><participantCount>1</participantCount></meeting>" +
+		"<meeting><meetingID>b</meetingID></meeting></meetings></response>")
+	r, err := ParseReply(body, meetingsSpec)
+	if err != nil || len(r.Items) != 2 {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	for i := range body {
+		body[i] = 'X' // the next answer read into the same buffer
+	}
+	if got := []string{r.ReturnCode, r.Get("version"), r.MessageKey, r.Message, r.Items[0].Fields[0], r.Items[0].Fields[2], r.Items[1].Fields[0]}; strings.Join(got, "|") != "SUCCESS|2.0|k|m|a|1|b" {
+		t.Errorf("after the body changed: %q", got)
+	}
+	f := append(r.Items[0].Fields, "grown")
+	if r.Items[1].Fields[0] != "b" || len(f) != len(meetingsSpec.Fields)+1 {
+		t.Errorf("appending to item 0's fields changed item 1's: %q", r.Items[1].Fields)
+	}
+}
+
+// TestParseReplyConcurrent: parses running at once (the poller's, one
+// per server) share no scratch memory; run with -race.
+func TestParseReplyConcurrent(t *testing.T) {
+	docs := make([][]byte, 8)
+	for i := range docs {
+		docs[i] = meetingsDoc(t, i+1)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for n := range 50 {
+				i := (g + n) % len(docs)
+				r, err := ParseReply(docs[i], meetingsSpec)
+				if err != nil || len(r.Items) != i+1 || r.Items[i].Fields[0] != fmt.Sprintf("room-%d", i) {
+					t.Errorf("doc %d: %v", i, err)
+					return
+				}
+				if _, err := ParseReply(docs[i][:len(docs[i])/2], meetingsSpec); err == nil {
+					t.Errorf("doc %d cut in half accepted", i)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -28,6 +28,10 @@ type scanner struct {
 	name, data []byte
 	selfClose  bool
 	plain      bool
+	// open holds where the names of the open elements are in b,
+	// innermost last: next pushes a start tag's (a self-closed one's and
+	// a leaf's too), its caller pops once done with the element's end.
+	open []span
 }
 
 type tokKind uint8
@@ -39,14 +43,15 @@ const (
 	tokEnd
 	tokText  // data is raw character data, entities not yet decoded
 	tokCDATA // data is literal
+	tokLeaf  // a start tag, plain text (data, maybe empty) and the end tag
 )
 
 var errSyntax = errors.New("xml syntax error")
 
-// next reads the next token. top is the element open innermost (nil at
-// the top level): an end tag must close it, as the scanner checks itself,
-// most cheaply by comparing the bytes after "</" with top.
-func (s *scanner) next(top []byte) tokKind {
+// next reads the next token. An end tag must close the element open
+// innermost, as the scanner checks itself, most cheaply by comparing the
+// bytes after "</" with that element's name.
+func (s *scanner) next() tokKind {
 	for {
 		rest := s.b[s.pos:]
 		if len(rest) == 0 {
@@ -60,6 +65,10 @@ func (s *scanner) next(top []byte) tokKind {
 		}
 		switch rest[1] {
 		case '/':
+			var top []byte
+			if n := len(s.open); n > 0 {
+				top = s.b[s.open[n-1].start:s.open[n-1].end]
+			}
 			return s.endTag(rest, top)
 		case '?':
 			if s.instruction() != nil {
@@ -172,10 +181,11 @@ func (s *scanner) startTag(rest []byte) tokKind {
 	}
 	s.name = rest[i : i+n]
 	s.selfClose = false
+	s.open = append(s.open, span{s.pos + i, s.pos + i + n})
 	i += n
 	if i < len(rest) && rest[i] == '>' { // BBB's tags have no attributes
 		s.pos += i + 1
-		return tokStart
+		return s.leaf(rest[i+1:])
 	}
 	for {
 		sp := spaceLen(rest[i:])
@@ -223,6 +233,29 @@ func (s *scanner) startTag(rest []byte) tokKind {
 		}
 		i += end + 2
 	}
+}
+
+// depth is the number of elements open.
+func (s *scanner) depth() int { return len(s.open) }
+
+// pop forgets the element open innermost, once its end was read.
+func (s *scanner) pop() { s.open = s.open[:len(s.open)-1] }
+
+// leaf reads on after the start tag of s.name, up to after: when plain
+// text and the element's end tag follow, "<name>text</name>" is one
+// token, tokLeaf, as most of BBB's elements are; else the start tag is.
+func (s *scanner) leaf(after []byte) tokKind {
+	j := 0
+	for j < len(after) && textByte[after[j]] == 0 {
+		j++
+	}
+	n := len(s.name)
+	if len(after) < j+3+n || after[j] != '<' || after[j+1] != '/' || after[j+2+n] != '>' || string(after[j+2:j+2+n]) != string(s.name) {
+		return tokStart
+	}
+	s.data, s.plain = after[:j], true
+	s.pos += j + 3 + n
+	return tokLeaf
 }
 
 // instruction skips a processing instruction. The XML declaration may
