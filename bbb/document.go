@@ -136,6 +136,14 @@ func (s span) of(all string) string { return all[s.start:s.end] }
 // topSpan is a top-level element's name and text, in parser.buf.
 type topSpan struct{ name, value span }
 
+// nameHash is a set of one of 64, by a cheap hash of a non-empty name:
+// an item's child whose set is in no field's is no field, found without
+// comparing its name with every field's (it runs for each child of each
+// meeting at every poll).
+func nameHash(name string) uint64 {
+	return 1 << ((uint(len(name)) + uint(name[0])*3 + uint(name[len(name)-1])*5) & 63)
+}
+
 // value appends v trimmed to buf and returns where it is.
 func (p *parser) value(v []byte) span {
 	v = bytes.TrimSpace(v)
@@ -163,8 +171,18 @@ func (p *parser) parse(body []byte, list *ListSpec) (*Reply, bool) {
 	base := len(body) - len(sc.b) // offsets below are into sc.b; items are slices of body
 	nested := list != nil && list.nested()
 	nf := 0
+	var fieldSet, parentSet uint64 // names of fields and of nested fields' parents, by nameHash
 	if list != nil {
 		nf = len(list.Fields)
+		for _, f := range list.Fields {
+			if f == "" {
+				continue
+			}
+			fieldSet |= nameHash(f)
+			if i := strings.IndexByte(f, '/'); i > 0 {
+				parentSet |= nameHash(f[:i])
+			}
+		}
 	}
 	var (
 		rc, key, msg    span // returncode, messageKey, message
@@ -174,6 +192,7 @@ func (p *parser) parse(body []byte, list *ListSpec) (*Reply, bool) {
 		fieldIdx        = -1 // plain field being read, at depth 4
 		subIdx          = -1 // "parent/child" field being read, at depth 5
 		parent          []byte
+		parentNested    bool // parent may be the parent of a nested field
 		topName         []byte
 		sawRoot         bool
 		ok              = true
@@ -232,10 +251,14 @@ loop:
 				inItem = true
 				p.fields = append(p.fields, make([]span, nf)...)
 			case depth == 4 && inItem:
-				parent = name
-				fieldIdx = list.field(string(name))
+				h := nameHash(string(name))
+				parent, parentNested = name, parentSet&h != 0
+				fieldIdx = -1
+				if fieldSet&h != 0 {
+					fieldIdx = list.field(string(name))
+				}
 				p.text = p.text[:0]
-			case depth == 5 && inItem && nested:
+			case depth == 5 && inItem && nested && parentNested:
 				subIdx = list.nestedField(parent, name)
 				p.sub = p.sub[:0]
 			}
