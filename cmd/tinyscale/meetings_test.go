@@ -31,15 +31,21 @@ func TestMeetingsCLI(t *testing.T) {
 	} else {
 		b.AddUsers("maths", 7, true, false)
 	}
-	waitFor(t, "a poll to see the 7 users", func() bool {
+	// Both servers' polls, not only the one of the server with the users:
+	// a round's checks of the two land apart.
+	waitFor(t, "polls to see the 7 users and both meetings running", func() bool {
 		var list admin.MeetingList
 		adminCall(t, root, "GET", "meetings", &list)
+		seen, running := false, 0
 		for _, m := range list.Meetings {
 			if m.MeetingID == "maths" && m.Participants == 7 {
-				return true
+				seen = true
+			}
+			if m.Running {
+				running++
 			}
 		}
-		return false
+		return seen && running == 2
 	})
 
 	code, out := runToExit(t, dir, env, "meetings", "list")
