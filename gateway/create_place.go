@@ -10,11 +10,18 @@ import (
 
 // shortlistSize is how many of its least loaded servers an instance offers
 // a shared store to choose among by the pending load of every instance's
-// placements. The instances' views differ by the placements whose events
-// have not arrived yet: in the scale benchmark's rush on 2 loaded cores a
-// shortlist of 16 missed the least loaded server often enough to leave 22
-// of 500 servers one meeting off; with 64, none.
-const shortlistSize = 64
+// placements, at least; shortlistSlack is how many meetings the size of
+// the one to place a server may look above the least loaded and still be
+// offered. The instances' views differ by the placements whose events
+// have not arrived yet, and by the claims under way: a server really
+// among the least loaded may look that much fuller. A fixed number of
+// servers was not enough in a fleet of equal servers: the least loaded
+// level held more lagging servers than any shortlist (64 or 128 of 500),
+// and the few really least loaded were missed (see pool.Shortlist).
+const (
+	shortlistSize  = 64
+	shortlistSlack = 3
+)
 
 // errClaim marks a placement the store could not record.
 var errClaim = errors.New("claim failed")
@@ -68,18 +75,17 @@ type deadlinePlacer struct {
 	pl state.Placer
 }
 
-func (dp deadlinePlacer) ClaimAmong(m state.Meeting, prev, pendingID string, cands []state.Candidate, cost float64, span state.PendingSpan) (string, bool, error) {
-	var owner string
-	var won bool
+func (dp deadlinePlacer) ClaimAmong(m state.Meeting, prev, pendingID string, cands []state.Candidate, cost float64, span state.PendingSpan) (state.Claimed, error) {
+	var c state.Claimed
 	err := dp.d.run(func() error {
 		var err error
-		owner, won, err = dp.pl.ClaimAmong(m, prev, pendingID, cands, cost, span)
+		c, err = dp.pl.ClaimAmong(m, prev, pendingID, cands, cost, span)
 		return err
 	})
 	if err != nil {
-		return "", false, err
+		return state.Claimed{}, err
 	}
-	return owner, won, nil
+	return c, nil
 }
 
 func (dp deadlinePlacer) Settled(serverID string, ids []string, span state.PendingSpan) error {
@@ -87,7 +93,7 @@ func (dp deadlinePlacer) Settled(serverID string, ids []string, span state.Pendi
 }
 
 func (g *Gateway) placeShared(pl state.Placer, req pool.Request, m state.Meeting, prev string) (string, bool, error) {
-	short, span, err := g.pool.Shortlist(req, shortlistSize)
+	short, span, err := g.pool.Shortlist(req, shortlistSize, shortlistSlack*g.pool.Model.Pending(req.Expected))
 	if err != nil {
 		return "", false, err
 	}
@@ -95,15 +101,15 @@ func (g *Gateway) placeShared(pl state.Placer, req pool.Request, m state.Meeting
 	for i, c := range short {
 		cands[i] = state.Candidate{ServerID: c.Server.ID, Polled: c.Polled, Weight: c.Weight}
 	}
-	owner, won, err := pl.ClaimAmong(m, prev, req.MeetingID, cands, g.pool.Model.Pending(req.Expected),
+	c, err := pl.ClaimAmong(m, prev, req.MeetingID, cands, g.pool.Model.Pending(req.Expected),
 		state.PendingSpan{Now: span.Now, Length: span.Length, Keep: span.Keep})
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %w", errClaim, err)
 	}
-	if won {
-		if s := g.pool.Get(owner); s != nil {
-			g.pool.Reserve(s, req.MeetingID, req.Expected)
+	if c.Won {
+		if s := g.pool.Get(c.Owner); s != nil {
+			g.pool.Reserve(s, req.MeetingID, req.Expected, c.At)
 		}
 	}
-	return owner, won, nil
+	return c.Owner, c.Won, nil
 }

@@ -78,7 +78,7 @@ func BenchmarkShortlist(b *testing.B) {
 	p := loadedPool(500, 100, false, NewLeastLoad())
 	b.ReportAllocs()
 	for b.Loop() {
-		if cs, _, err := p.Shortlist(Request{MeetingID: "new"}, 64); err != nil || len(cs) != 64 {
+		if cs, _, err := p.Shortlist(Request{MeetingID: "new"}, 64, 0); err != nil || len(cs) != 64 {
 			b.Fatal(len(cs), err)
 		}
 	}

@@ -65,3 +65,125 @@ func TestPolledBeforeMatchesCostSum(t *testing.T) {
 		})
 	}
 }
+
+// TestPolledBeforeSplitsByPlacement: a shared store counts a meeting as
+// pending from the time of its claim until the cutoff passes it, so the
+// polled side must count exactly the others, whatever this instance's
+// polls have seen yet and whenever BBB created the meeting. Each case is
+// one meeting on a server whose last poll (at cutoff+5s) also lists an old
+// meeting; want is whether polledBefore counts the new one.
+func TestPolledBeforeSplitsByPlacement(t *testing.T) {
+	cutoff := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	before, after := cutoff.Add(-time.Second), cutoff.Add(time.Second)
+	for _, tc := range []struct {
+		name string
+		// claimed: when the store counted it (zero: not placed through
+		// it); created: BBB's createTime (zero: no poll listed it yet).
+		claimed, created time.Time
+		// late: the reservation is another instance's, arriving after
+		// this instance's poll listed the meeting.
+		late bool
+		want bool
+	}{
+		{"claimed and created before", before.Add(-time.Second), before, false, true},
+		{"claimed before, created after: the store no longer counts it", before, after, false, true},
+		{"claimed and created after", after, after.Add(time.Second), false, false},
+		{"claimed before, not polled yet: the store no longer counts it", before, time.Time{}, false, true},
+		{"claimed after, not polled yet", after, time.Time{}, false, false},
+		{"created on BBB before", time.Time{}, before, false, true},
+		{"created on BBB after", time.Time{}, after, false, false},
+		{"claimed before, created after, reservation late", before, after, true, true},
+		{"claimed after, created after, reservation late", after, after.Add(time.Second), true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := DefaultLoadModel
+			p := New()
+			s := NewServer("s", nil)
+			p.Add(s)
+			now := cutoff.Add(10 * time.Second)
+			polled := cutoff.Add(5 * time.Second)
+			oldMeeting := MeetingLoad{MeetingID: "old", Participants: 7, Created: cutoff.Add(-time.Hour)}
+			ms := []MeetingLoad{oldMeeting}
+			newMeeting := MeetingLoad{MeetingID: "new", Created: tc.created}
+			if !tc.created.IsZero() {
+				ms = append(ms, newMeeting)
+			}
+			if !tc.claimed.IsZero() && !tc.late {
+				p.Reserve(s, "new", 0, tc.claimed)
+			}
+			s.SetMeetings(ms, polled, time.Hour)
+			if tc.late {
+				s.Apply(Reservation{ServerID: "s", MeetingID: "new", At: tc.claimed})
+			}
+			want := m.Cost(oldMeeting, now)
+			newCost := m.Cost(newMeeting, now)
+			if tc.created.IsZero() {
+				newCost = m.Cost(MeetingLoad{Created: tc.claimed}, now) // a young meeting, as a poll would count it
+			}
+			if tc.want {
+				want += newCost
+			}
+			if got := s.polledBefore(m, now, cutoff); math.Abs(got-want) > 1e-9 {
+				t.Errorf("polledBefore %v, want %v (the new meeting counted: %v)", got, want, tc.want)
+			}
+			// This instance's own view counts the meeting once.
+			wantLoad := m.Cost(oldMeeting, now) + m.Pending(0)
+			if !tc.created.IsZero() {
+				wantLoad = m.Cost(oldMeeting, now) + m.Cost(newMeeting, now)
+			}
+			if tc.claimed.IsZero() && tc.created.IsZero() {
+				wantLoad = m.Cost(oldMeeting, now)
+			}
+			if got := s.Load(m, now); math.Abs(got-wantLoad) > 1e-9 {
+				t.Errorf("Load %v, want %v", got, wantLoad)
+			}
+		})
+	}
+}
+
+// TestShortlistTakesEveryServerWithinSlack: the k least loaded, and beyond
+// them every server within slack of the least, least loaded first. With
+// an instance's view some placements behind, the servers really least
+// loaded may look up to that much fuller than the least: a fixed k of
+// equal servers missed them.
+func TestShortlistTakesEveryServerWithinSlack(t *testing.T) {
+	// Loads in meetings of 16: four servers at 0, two at 1, one at 2.
+	meetings := []int{0, 1, 0, 2, 0, 1, 0}
+	for _, tc := range []struct {
+		k     int
+		slack float64
+		want  int
+	}{
+		{k: 2, slack: 0, want: 4},   // the ties at the least
+		{k: 2, slack: 15, want: 4},  // less than a meeting
+		{k: 2, slack: 16, want: 6},  // one meeting
+		{k: 6, slack: 0, want: 6},   // never fewer than k
+		{k: 10, slack: 0, want: 7},  // or all
+		{k: 64, slack: 48, want: 7}, // all within
+	} {
+		t.Run(fmt.Sprintf("k%d_slack%g", tc.k, tc.slack), func(t *testing.T) {
+			now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+			p := New()
+			p.Now = func() time.Time { return now }
+			for i, n := range meetings {
+				s := NewServer(fmt.Sprintf("s%d", i), nil)
+				p.Add(s)
+				for j := range n {
+					p.Reserve(s, fmt.Sprintf("m%d-%d", i, j), 0, now)
+				}
+			}
+			cs, _, err := p.Shortlist(Request{MeetingID: "new"}, tc.k, tc.slack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) != tc.want {
+				t.Fatalf("%d candidates, want %d", len(cs), tc.want)
+			}
+			for i := 1; i < len(cs); i++ {
+				if a, b := cs[i-1].Server.Load(p.Model, now), cs[i].Server.Load(p.Model, now); a > b {
+					t.Fatalf("candidate %d at %v after one at %v: not least loaded first", i, b, a)
+				}
+			}
+		})
+	}
+}

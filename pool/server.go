@@ -34,10 +34,16 @@ type Server struct {
 	// curve is the load of meetings as a function of time, built from
 	// them at the first Load after they changed (nil until then).
 	curve *loadCurve
-	// before is the curve of the meetings created before beforeCutoff,
+	// before is the curve of the meetings placed before beforeCutoff,
 	// for shared placements (see polledBefore); nil with curve.
 	before       *loadCurve
 	beforeCutoff time.Time
+	// claimed holds when the polled meetings that were reserved here
+	// were placed (the reservation's time: a shared store's time of the
+	// claim),
+	// for as long as a shared placement may tell them from older ones by
+	// it (maxPending): see polledBefore.
+	claimed map[string]time.Time
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
 	share func(Reservation)
@@ -204,7 +210,15 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 	s.mu.Lock()
 	s.meetings, s.polled, s.curve, s.before = ms, started, nil, nil
 	for _, m := range ms {
-		s.pending.del(m.MeetingID)
+		if p, ok := s.pending.get(m.MeetingID); ok {
+			s.noteClaimed(m.MeetingID, p.at)
+			s.pending.del(m.MeetingID)
+		}
+	}
+	for id, at := range s.claimed {
+		if started.Sub(at) > maxPending {
+			delete(s.claimed, id)
+		}
 	}
 	for id, p := range s.pending.m {
 		gone := !p.confirmed.IsZero() && p.confirmed.Before(started)
@@ -225,18 +239,33 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 	return drained
 }
 
-// reserve counts a meeting just placed on the server until a poll sees it.
-func (s *Server) reserve(meetingID string, expected int, now time.Time) {
+// noteClaimed records when a polled meeting was placed (s.mu held).
+func (s *Server) noteClaimed(meetingID string, at time.Time) {
+	if s.claimed == nil {
+		s.claimed = map[string]time.Time{}
+	}
+	s.claimed[meetingID] = at
+}
+
+// reserve counts a meeting placed on the server at at until a poll sees
+// it.
+func (s *Server) reserve(meetingID string, expected int, at time.Time) {
 	s.mu.Lock()
-	s.pending.put(meetingID, pending{expected: expected, at: now})
+	s.pending.put(meetingID, pending{expected: expected, at: at})
 	share := s.share
 	s.mu.Unlock()
 	if share != nil {
-		share(Reservation{ServerID: s.ID, MeetingID: meetingID, Expected: expected, At: now})
+		share(Reservation{ServerID: s.ID, MeetingID: meetingID, Expected: expected, At: at})
 	}
 }
 
 // Apply takes another instance's reservation into this server's load.
+//
+// A reservation that arrives after this instance's poll already listed
+// its meeting (the create reached the server before the event reached
+// this instance) is not counted again: it would stay until the next poll,
+// an interval later, and count the meeting twice all that time. Only when
+// it was placed is kept, for polledBefore.
 func (s *Server) Apply(r Reservation) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,9 +277,23 @@ func (s *Server) Apply(r Reservation) {
 			p.confirmed = r.Confirmed
 			s.pending.put(r.MeetingID, p)
 		}
+	case s.polledLocked(r.MeetingID):
+		s.noteClaimed(r.MeetingID, r.At)
+		s.before = nil
 	default:
 		s.pending.put(r.MeetingID, pending{expected: r.Expected, at: r.At})
 	}
+}
+
+// polledLocked reports whether the last poll listed the meeting (s.mu
+// held): O(meetings), once per reservation from another instance.
+func (s *Server) polledLocked(meetingID string) bool {
+	for _, m := range s.meetings {
+		if m.MeetingID == meetingID {
+			return true
+		}
+	}
+	return false
 }
 
 // Confirm notes that the create of a reserved meeting succeeded at t: a

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // benchStores opens each kind of store for a benchmark.
@@ -81,6 +82,31 @@ func BenchmarkClaim(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkClaimAmong is a shared placement's claim, one at a time, among
+// a shortlist of 64 servers and among every server of the scale
+// scenario's fleet (500), each with meetings pending: the script's cost
+// grows with the candidates it reads.
+func BenchmarkClaimAmong(b *testing.B) {
+	url := redisURL(b)
+	for _, n := range []int{64, 500} {
+		b.Run(fmt.Sprintf("candidates=%d", n), func(b *testing.B) {
+			r := openRedis(b, url, testPrefix(b, url))
+			cands := make([]Candidate, n)
+			for i := range cands {
+				cands[i] = Candidate{ServerID: fmt.Sprintf("127.0.0.1:%d", 30000+i), Polled: 650, Weight: 1}
+			}
+			span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
+			b.ReportAllocs()
+			for i := range b.N {
+				id := fmt.Sprintf("m%d", i)
+				if _, err := r.ClaimAmong(Meeting{Tenant: DefaultTenant, MeetingID: id}, "", id, cands, 16, span); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -16,9 +16,9 @@ func (sp PendingSpan) slot() int64 {
 }
 
 // ClaimAmong implements Placer (see claimAmongScript): one round trip.
-func (r *Redis) ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64, span PendingSpan) (string, bool, error) {
+func (r *Redis) ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64, span PendingSpan) (Claimed, error) {
 	if len(cands) == 0 {
-		return "", false, fmt.Errorf("state: redis claim %s: no candidate", m.MeetingID)
+		return Claimed{}, fmt.Errorf("state: redis claim %s: no candidate", m.MeetingID)
 	}
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now()
@@ -30,10 +30,10 @@ func (r *Redis) ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate,
 	tmpl.ServerID = serverPlaceholder
 	v, err := json.Marshal(tmpl)
 	if err != nil {
-		return "", false, err
+		return Claimed{}, err
 	}
 	if bytes.Count(v, []byte(`"server":"`+serverPlaceholder+`"`)) != 1 {
-		return "", false, fmt.Errorf("state: redis claim %s: the meeting's JSON has no single server field", m.MeetingID)
+		return Claimed{}, fmt.Errorf("state: redis claim %s: the meeting's JSON has no single server field", m.MeetingID)
 	}
 	args = append(args, v, len(cands))
 	for _, c := range cands {
@@ -54,19 +54,23 @@ func (r *Redis) ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate,
 	r.lost(cmd.Err())
 	res, err := cmd.Slice()
 	if err != nil {
-		return "", false, unavailable("claim "+m.MeetingID, err)
+		return Claimed{}, unavailable("claim "+m.MeetingID, err)
 	}
-	if len(res) != 2 {
-		return "", false, fmt.Errorf("state: redis claim %s: unexpected reply %v", m.MeetingID, res)
+	if len(res) < 2 {
+		return Claimed{}, fmt.Errorf("state: redis claim %s: unexpected reply %v", m.MeetingID, res)
 	}
 	owner, _ := res[0].(string)
 	seq, _ := res[1].(int64)
 	if seq == 0 {
-		return owner, false, nil
+		return Claimed{Owner: owner}, nil
 	}
+	if len(res) != 3 {
+		return Claimed{}, fmt.Errorf("state: redis claim %s: unexpected reply %v", m.MeetingID, res)
+	}
+	at, _ := res[2].(int64)
 	m.ServerID = owner
 	r.settle(seq, func() { r.mem.Put(m) })
-	return owner, true, nil
+	return Claimed{Owner: owner, Won: true, At: time.UnixMilli(at)}, nil
 }
 
 // Settled implements Placer: one round trip.
@@ -76,8 +80,8 @@ func (r *Redis) Settled(serverID string, pendingIDs []string, span PendingSpan) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.timeout)
 	defer cancel()
-	args := make([]any, 0, 4+len(pendingIDs))
-	args = append(args, r.cfg.prefix, span.slot(), span.Keep, serverID)
+	args := make([]any, 0, 5+len(pendingIDs))
+	args = append(args, r.cfg.prefix, span.slot(), span.Keep, serverID, max(span.Length.Milliseconds(), 1))
 	for _, id := range pendingIDs {
 		args = append(args, id)
 	}

@@ -25,6 +25,7 @@ func TestClaimAmongSpreadsExactlyAndSettles(t *testing.T) {
 	}
 	var mu sync.Mutex
 	placed := map[string][]string{}
+	slots := map[int64]bool{} // where Redis counted them: its own clock's slot
 	var wg sync.WaitGroup
 	for i := range servers * perServer {
 		wg.Add(1)
@@ -33,13 +34,14 @@ func TestClaimAmongSpreadsExactlyAndSettles(t *testing.T) {
 			id := fmt.Sprintf("m%d", i)
 			// Each instance orders its candidates its own way.
 			own := append(cands[i%servers:], cands[:i%servers]...)
-			owner, won, err := stores[i%3].ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, own, 16, span)
-			if err != nil || !won {
-				t.Errorf("claim %s: %v %v", id, won, err)
+			c, err := stores[i%3].ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, own, 16, span)
+			if err != nil || !c.Won {
+				t.Errorf("claim %s: %v %v", id, c.Won, err)
 				return
 			}
 			mu.Lock()
-			placed[owner] = append(placed[owner], id)
+			placed[c.Owner] = append(placed[c.Owner], id)
+			slots[PendingSpan{Now: c.At, Length: span.Length}.slot()] = true
 			mu.Unlock()
 		}()
 	}
@@ -68,15 +70,16 @@ func TestClaimAmongSpreadsExactlyAndSettles(t *testing.T) {
 		}
 	}
 	// A claim of a meeting already placed loses and adds no load.
-	if owner, won, err := stores[1].ClaimAmong(Meeting{Tenant: "t", MeetingID: "m0"}, "", "m0", cands, 16, span); err != nil || won || owner == "" {
-		t.Errorf("second claim of m0: %q %v %v", owner, won, err)
+	if c, err := stores[1].ClaimAmong(Meeting{Tenant: "t", MeetingID: "m0"}, "", "m0", cands, 16, span); err != nil || c.Won || c.Owner == "" {
+		t.Errorf("second claim of m0: %+v %v", c, err)
 	}
 	c := rawClient(t, url)
 	ctx := context.Background()
 	// The pending load expires on its own after the span.
-	slot := span.slot()
-	if ttl, _ := c.PTTL(ctx, fmt.Sprintf("%spending:m:%d", prefix, slot)).Result(); ttl <= 0 || ttl > 5*span.Length {
-		t.Errorf("pending meetings expire in %v, want within %v", ttl, 5*span.Length)
+	for slot := range slots {
+		if ttl, _ := c.PTTL(ctx, fmt.Sprintf("%spending:m:%d", prefix, slot)).Result(); ttl <= 0 || ttl > 5*span.Length {
+			t.Errorf("pending meetings expire in %v, want within %v", ttl, 5*span.Length)
+		}
 	}
 	for srv, ids := range placed {
 		if err := stores[0].Settled(srv, ids, span); err != nil {
@@ -86,11 +89,13 @@ func TestClaimAmongSpreadsExactlyAndSettles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if p, _ := c.HGetAll(ctx, fmt.Sprintf("%spending:%d", prefix, slot)).Result(); len(p) != 0 {
-		t.Errorf("pending load left after every meeting settled: %v", p)
-	}
-	if n, _ := c.HLen(ctx, fmt.Sprintf("%spending:m:%d", prefix, slot)).Result(); n != 0 {
-		t.Errorf("%d pending meetings left after every meeting settled", n)
+	for slot := range slots {
+		if p, _ := c.HGetAll(ctx, fmt.Sprintf("%spending:%d", prefix, slot)).Result(); len(p) != 0 {
+			t.Errorf("pending load left after every meeting settled: %v", p)
+		}
+		if n, _ := c.HLen(ctx, fmt.Sprintf("%spending:m:%d", prefix, slot)).Result(); n != 0 {
+			t.Errorf("%d pending meetings left after every meeting settled", n)
+		}
 	}
 }
 
@@ -103,26 +108,19 @@ func TestClaimAmongAddsPendingToPolled(t *testing.T) {
 	span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
 	cands := []Candidate{{ServerID: "a", Polled: 10, Weight: 1}, {ServerID: "b", Polled: 0, Weight: 2}}
 	// Load pending in a slot older than the span's does not count.
-	old := span
-	old.Now = span.Now.Add(-4 * span.Length)
-	if _, _, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: "old"}, "", "old", cands[1:], 100, old); err != nil {
+	if err := rawClient(t, url).HSet(context.Background(), fmt.Sprintf("%spending:%d", prefix, span.slot()-4), "b", 100).Err(); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for i := range 3 {
-		owner, _, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: fmt.Sprint(i)}, "", fmt.Sprint(i), cands, 8, span)
+	for i := range 4 {
+		// b weighs 0, 4, 8 (pending 16 over weight 2), under a's 10: b
+		// takes three; at 12 the fourth goes to a.
+		c, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: fmt.Sprint(i)}, "", fmt.Sprint(i), cands, 8, span)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, owner)
+		got = append(got, c.Owner)
 	}
-	// b weighs 0, 4, 8 (pending 16 over weight 2), under a's 10: b takes
-	// three; at 12 the fourth goes to a.
-	owner, _, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: "3"}, "", "3", cands, 8, span)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, owner)
 	if fmt.Sprint(got) != "[b b b a]" {
 		t.Errorf("placements %v, want [b b b a]", got)
 	}
@@ -138,9 +136,9 @@ func TestClaimAmongKeepsAMeetingIDThatLooksLikeThePlaceholder(t *testing.T) {
 	a, b := openRedis(t, url, prefix), openRedis(t, url, prefix)
 	span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
 	for _, id := range []string{serverPlaceholder, "x" + serverPlaceholder + "y", `"server":"` + serverPlaceholder + `"`, "100%" + serverPlaceholder} {
-		owner, won, err := a.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, []Candidate{{ServerID: "s%1", Weight: 1}}, 1, span)
-		if err != nil || !won || owner != "s%1" {
-			t.Fatalf("claim %q: %q %v %v", id, owner, won, err)
+		c, err := a.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, []Candidate{{ServerID: "s%1", Weight: 1}}, 1, span)
+		if err != nil || !c.Won || c.Owner != "s%1" {
+			t.Fatalf("claim %q: %+v %v", id, c, err)
 		}
 		raw, err := rawClient(t, url).Get(context.Background(), a.meetingKey("t", id)).Result()
 		if err != nil {
@@ -151,8 +149,55 @@ func TestClaimAmongKeepsAMeetingIDThatLooksLikeThePlaceholder(t *testing.T) {
 			t.Fatalf("claim %q stored %s (%v)", id, raw, err)
 		}
 		// A second instance sees the one owner, and its claim loses.
-		if o, won, err := b.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, []Candidate{{ServerID: "s2", Weight: 1}}, 1, span); err != nil || won || o != "s%1" {
-			t.Fatalf("second claim of %q: %q %v %v", id, o, won, err)
+		if c, err := b.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, []Candidate{{ServerID: "s2", Weight: 1}}, 1, span); err != nil || c.Won || c.Owner != "s%1" {
+			t.Fatalf("second claim of %q: %+v %v", id, c, err)
 		}
+	}
+}
+
+// A claim whose caller's span is late (taken before the claim was sent,
+// which reached Redis after others) is counted from Redis's own time, and
+// sees what claims with later spans counted; a caller whose clock runs
+// ahead sees them as well. With the caller's slot, a late claim was
+// counted in a slot that expired early and missed the placements of the
+// slot after its own: the least loaded server looked emptier than it was.
+func TestClaimAmongCountsByRedisTime(t *testing.T) {
+	url := redisURL(t)
+	const length = 500 * time.Millisecond
+	for _, tc := range []struct {
+		name string
+		skew time.Duration // of the caller's span from now
+	}{
+		{"on time", 0},
+		{"one slot late", -length},
+		{"three slots late", -3 * length},
+		{"one slot ahead", length},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := openRedis(t, url, testPrefix(t, url))
+			cands := []Candidate{{ServerID: "a", Weight: 1}, {ServerID: "b", Weight: 1}}
+			// b takes a meeting claimed on time.
+			before := time.Now()
+			first, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: "first"}, "", "first", cands[1:], 16,
+				PendingSpan{Now: time.Now(), Length: length, Keep: 3})
+			if err != nil || !first.Won {
+				t.Fatalf("first claim: %+v %v", first, err)
+			}
+			// The skewed caller offers b first: it must see b's meeting.
+			span := PendingSpan{Now: time.Now().Add(tc.skew), Length: length, Keep: 3}
+			c, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: "late"}, "", "late", []Candidate{cands[1], cands[0]}, 16, span)
+			after := time.Now()
+			if err != nil || !c.Won {
+				t.Fatalf("claim: %+v %v", c, err)
+			}
+			if c.Owner != "a" {
+				t.Errorf("a caller %v off placed on %s, beside b's pending meeting", tc.skew, c.Owner)
+			}
+			for _, at := range []time.Time{first.At, c.At} {
+				if at.Before(before.Truncate(time.Millisecond)) || at.After(after) {
+					t.Errorf("counted at %v, not within the claims' %v to %v", at, before, after)
+				}
+			}
+		})
 	}
 }

@@ -105,35 +105,59 @@ return seq
 
 // claimAmongScript claims a meeting on the least loaded of the caller's
 // candidates, adding to each candidate's polled load the pending load of
-// the meetings placed by every instance in the span's slots, so that
-// placements through several instances see each other at once. Slot s
-// keeps server -> load in <prefix>pending:<s> and server/meeting -> load
-// in <prefix>pending:m:<s>, both expiring after the span. KEYS meeting,
-// seq; ARGV guard, prev, ttl (ms, 0 for none), channel, instance, cost,
-// prefix, pending meeting ID, slot, slots kept before it, slot length
-// (ms), the meeting's JSON with serverPlaceholder for its server, number
-// of candidates, then per candidate server, polled load, weight. Returns
-// {owner, seq} as claimScript does.
+// the meetings placed by every instance from the caller's span's first
+// kept slot on, so that placements through several instances see each
+// other at once. Slot s keeps server -> load in <prefix>pending:<s> and
+// server/meeting -> load in <prefix>pending:m:<s>, both expiring after the
+// span.
+//
+// A placement is counted in the slot of Redis's clock when the script
+// runs, not of the caller's span: a caller's span is taken before its
+// claim is sent, and on a loaded machine claims reach Redis out of order
+// by more than a slot. A claim counted in its late caller's older slot
+// expired a slot early, and a late caller, reading up to its own slot
+// only, missed the placements others had already counted in the next
+// one; in the scale scenario at a 500 ms poll interval each made the
+// least loaded server look like one with a meeting fewer. The script
+// reads every slot from the caller's first kept one to the later of its
+// own and Redis's, and returns the time it counted the placement at:
+// the caller's polled loads must count the meetings placed before its
+// cutoff by that time (pool.Pool.Reserve), so that every meeting is on
+// exactly one side of the cutoff for every caller, whatever the clocks.
+//
+// KEYS meeting, seq; ARGV guard, prev, ttl (ms, 0 for none), channel,
+// instance, cost, prefix, pending meeting ID, slot, slots kept before it,
+// slot length (ms), the meeting's JSON with serverPlaceholder for its
+// server, number of candidates, then per candidate server, polled load,
+// weight. Returns {owner, seq, time (Unix ms)}; seq is 0 when the claim
+// lost and nothing was written, as in claimScript.
+//
+// A shortlist may hold every server of a fleet (see pool.Shortlist): the
+// script reads each slot's whole hash (HGETALL, as long as the servers
+// with a meeting pending in it) rather than the candidates' fields
+// (HMGET): a hash of up to 512 fields is a list that HMGET scans once per
+// field, and 500 candidates took 475 µs a slot that way.
 var claimAmongScript = redis.NewScript(guard + `
 local cur = redis.call('GET', KEYS[1])
 local owner = ''
 if cur then owner = cjson.decode(cur)['server'] or '' end
 if owner ~= ARGV[2] then return {owner, 0} end
 local slot, keep, n = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[13])
-local servers, load = {}, {}
-for c = 1, n do
-  local i = 14 + 3*(c-1)
-  servers[c] = ARGV[i]
-  load[c] = 0
-end
-for s = slot - keep, slot do
-  local pend = redis.call('HMGET', ARGV[7] .. 'pending:' .. s, unpack(servers))
-  for c = 1, n do load[c] = load[c] + (tonumber(pend[c]) or 0) end
+local len = tonumber(ARGV[11])
+local t = redis.call('TIME')
+local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local here = math.floor(at / len)
+local load = {}
+for s = slot - keep, math.max(slot, here) do
+  local pend = redis.call('HGETALL', ARGV[7] .. 'pending:' .. s)
+  for j = 1, #pend, 2 do load[pend[j]] = (load[pend[j]] or 0) + tonumber(pend[j+1]) end
 end
 local best, bestLoad = 0, 0
 for c = 1, n do
   local i = 14 + 3*(c-1)
-  local l = tonumber(ARGV[i+1]) + load[c] / tonumber(ARGV[i+2])
+  local l = tonumber(ARGV[i+1])
+  local p = load[ARGV[i]]
+  if p then l = l + p / tonumber(ARGV[i+2]) end
   if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = i, l end
 end
 local server = ARGV[best]
@@ -143,15 +167,15 @@ if tonumber(ARGV[3]) > 0 then
 else
   redis.call('SET', KEYS[1], doc)
 end
-local pk, mk = ARGV[7] .. 'pending:' .. slot, ARGV[7] .. 'pending:m:' .. slot
-local life = (keep + 2) * tonumber(ARGV[11])
+local pk, mk = ARGV[7] .. 'pending:' .. here, ARGV[7] .. 'pending:m:' .. here
+local life = (keep + 2) * len
 redis.call('HINCRBYFLOAT', pk, server, ARGV[6])
 redis.call('HSET', mk, server .. '/' .. ARGV[8], ARGV[6])
 redis.call('PEXPIRE', pk, life)
 redis.call('PEXPIRE', mk, life)
 local seq = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[5] .. ' claim ' .. doc)
-return {server, seq}
+return {server, seq, at}
 `)
 
 // serverPlaceholder stands for the server in the meeting JSON that
@@ -163,13 +187,17 @@ const serverPlaceholder = "TINYSCALEPLACEDSERVER"
 
 // settledScript drops the pending load of meetings that came to nothing,
 // each once however many instances report it: ARGV prefix, slot, slots
-// kept before it, server, then meeting IDs. Returns how many it dropped.
+// kept before it, server, slot length (ms), then meeting IDs; it looks up
+// to Redis's own slot, where claimAmongScript counts placements. Returns
+// how many it dropped.
 var settledScript = redis.NewScript(`
 local n = 0
 local slot, keep = tonumber(ARGV[2]), tonumber(ARGV[3])
-for i = 5, #ARGV do
+local t = redis.call('TIME')
+local top = math.max(slot, math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) / tonumber(ARGV[5])))
+for i = 6, #ARGV do
   local f = ARGV[4] .. '/' .. ARGV[i]
-  for s = slot - keep, slot do
+  for s = slot - keep, top do
     local mk = ARGV[1] .. 'pending:m:' .. s
     local cost = redis.call('HGET', mk, f)
     if cost then

@@ -57,6 +57,15 @@ type PendingSpan struct {
 	Keep   int
 }
 
+// Claimed is the outcome of Placer.ClaimAmong: the owner afterwards,
+// whether this claim placed the meeting, and if so when the store counted
+// it as pending from.
+type Claimed struct {
+	Owner string
+	Won   bool
+	At    time.Time
+}
+
 // Placer is implemented by stores shared between instances (Redis) that
 // keep the pending load of the meetings placed by every instance, so that
 // the choice of a server is exact across instances, not a view delayed by
@@ -65,10 +74,12 @@ type Placer interface {
 	// ClaimAmong claims m like Claim, on the candidate of least polled plus
 	// shared pending load (the first of equals: cands come least loaded
 	// first by the caller's view), and counts cost as pending on it under
-	// pendingID (the meeting's ID on the server) for the span. Candidates'
-	// polled loads must leave out the meetings created within the span. It
-	// returns the owner afterwards and whether this claim placed it.
-	ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64, span PendingSpan) (owner string, won bool, err error)
+	// pendingID (the meeting's ID on the server) from the store's own time
+	// of the claim, Claimed.At, for the span. Candidates' polled loads must
+	// count exactly the meetings placed before the span's first kept slot
+	// by that time (and the others, created on the servers directly, by
+	// their creation): the store counts the rest.
+	ClaimAmong(m Meeting, prev, pendingID string, cands []Candidate, cost float64, span PendingSpan) (Claimed, error)
 	// Settled drops the pending load of meetings on serverID that came to
 	// nothing (their create failed, they ended). Any instance may report
 	// one, any number of times; it counts once.
