@@ -83,3 +83,39 @@ func TestPollSpreadsPeriodicRounds(t *testing.T) {
 		t.Errorf("a kicked round's checks went out over %v, want them at once", span)
 	}
 }
+
+// TestSpreadOffsets: a spread round's checks go out in pool order, over
+// the spread, in steps no finer than spreadStep; rounds with few servers
+// are spread exactly.
+func TestSpreadOffsets(t *testing.T) {
+	for _, c := range []struct {
+		n      int
+		spread time.Duration
+		steps  int // distinct send times, the first included
+	}{
+		{10, 600 * time.Millisecond, 10},
+		{100, 5 * time.Second, 100},
+		{500, 5 * time.Second, 100},
+		{5000, 5 * time.Second, 100},
+		{500, 100 * time.Millisecond, 2},
+	} {
+		var prev time.Duration
+		distinct := 1
+		for i := 1; i < c.n; i++ {
+			at := spreadOffset(i, c.n, c.spread)
+			if at < prev || at >= c.spread {
+				t.Fatalf("n=%d spread=%v: check %d at %v after %v", c.n, c.spread, i, at, prev)
+			}
+			if at != prev {
+				distinct++
+				if at-prev < min(spreadStep, c.spread/time.Duration(c.n)) {
+					t.Fatalf("n=%d spread=%v: checks %v apart", c.n, c.spread, at-prev)
+				}
+			}
+			prev = at
+		}
+		if distinct != c.steps {
+			t.Errorf("n=%d spread=%v: %d send times, want %d", c.n, c.spread, distinct, c.steps)
+		}
+	}
+}
