@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,4 +93,30 @@ func startRedis(ctx context.Context, dir string) (*redisProc, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// slowCommands empties Redis's slow log, or, with report, says what it
+// holds: the commands that took Redis itself 10 ms or more since the
+// last call (its default threshold), slowest first, briefly.
+func slowCommands(ctx context.Context, c *redis.Client, report bool) (string, error) {
+	if !report {
+		return "", c.SlowLogReset(ctx).Err()
+	}
+	logs, err := c.SlowLogGet(ctx, 128).Result()
+	if err != nil {
+		return "", err
+	}
+	if len(logs) == 0 {
+		return "none", nil
+	}
+	slices.SortFunc(logs, func(a, b redis.SlowLog) int { return cmp.Compare(b.Duration, a.Duration) })
+	var out []string
+	for _, l := range logs[:min(len(logs), 5)] {
+		name := "?"
+		if len(l.Args) > 0 {
+			name = strings.ToLower(l.Args[0])
+		}
+		out = append(out, fmt.Sprintf("%s %s", name, fmtDur(l.Duration)))
+	}
+	return fmt.Sprintf("%d, the slowest: %s", len(logs), strings.Join(out, ", ")), nil
 }

@@ -210,6 +210,9 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 
 	// The rush.
 	var joinT, createT, controlT tally
+	if _, err := slowCommands(ctx, rc, false); err != nil {
+		return nil, err
+	}
 	redis4, err := redisCalls(ctx, rc)
 	if err != nil {
 		return nil, err
@@ -300,6 +303,10 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 		return nil, err
 	}
 	rushDelta, rushCmds := callDelta(redis4, redis5)
+	slow, err := slowCommands(ctx, rc, true)
+	if err != nil {
+		return nil, err
+	}
 	creates := createsEach * len(inst)
 	rushJoinCmds := perJoin * float64(joinT.requests)
 	perCreate := (float64(rushCmds) - background*rushTook.Seconds() - rushJoinCmds) / float64(max(1, creates))
@@ -446,8 +453,8 @@ func runScale(ctx context.Context, e *benchEnv) ([]result, error) {
 			Measured: fmt.Sprintf("%.2f / %.1f", perJoin, perCreate),
 			Target:   "0 per join",
 			Verdict:  verdict(perJoin < 0.01, 0),
-			Note: fmt.Sprintf("INFO commandstats deltas less the background (%.1f/s with no traffic); joins alone: %s; the rush: %s",
-				background, fmtCalls(probeDelta), fmtCalls(rushDelta)),
+			Note: fmt.Sprintf("INFO commandstats deltas less the background (%.1f/s with no traffic); joins alone: %s; the rush: %s; commands of 10 ms or more in Redis during the rush (SLOWLOG): %s",
+				background, fmtCalls(probeDelta), fmtCalls(rushDelta), slow),
 		},
 	}, nil
 }
