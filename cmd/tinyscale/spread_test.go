@@ -31,29 +31,8 @@ func TestE2EThreeInstancesSpreadExactly(t *testing.T) {
 		entries = append(entries, entry(f))
 	}
 	dir := writeServers(t, entries...)
-	var bases []string
-	for range instances {
-		port := freePort(t)
-		p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_REDIS_URL=" + rs.URL(),
-			"TINYSCALE_POLL_INTERVAL=1h", "TINYSCALE_LOG_LEVEL=warn"})
-		p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
-		bases = append(bases, "http://127.0.0.1:"+port+"/bigbluebutton/api")
-	}
-	var wg sync.WaitGroup
-	errs := make(chan string, servers*perServer)
-	for i := range servers * perServer {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := tryCall(bases[i%instances], "create", url.Values{"meetingID": {fmt.Sprintf("even-%d", i)}, "name": {"Even"}})
-			if r == nil || !r.OK() {
-				errs <- fmt.Sprintf("create even-%d: %+v", i, r)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
+	bases := startInstances(t, dir, instances, rs.URL(), time.Hour)
+	for e := range spreadCreates(bases, "even", servers*perServer, 0) {
 		t.Error(e)
 	}
 	counts := make([]int, servers)
@@ -112,32 +91,9 @@ func TestE2EThreeInstancesSpreadWhilePolling(t *testing.T) {
 		entries = append(entries, entry(f))
 	}
 	dir := writeServers(t, entries...)
-	var bases []string
-	for range instances {
-		port := freePort(t)
-		p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_REDIS_URL=" + rs.URL(),
-			"TINYSCALE_POLL_INTERVAL=" + interval.String(), "TINYSCALE_LOG_LEVEL=warn"})
-		p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
-		bases = append(bases, "http://127.0.0.1:"+port+"/bigbluebutton/api")
-	}
+	bases := startInstances(t, dir, instances, rs.URL(), interval)
 	total := servers * perServer
-	var wg sync.WaitGroup
-	errs := make(chan string, total)
-	t0 := time.Now()
-	for i := range total {
-		// A steady rate, round robin over the instances.
-		time.Sleep(time.Until(t0.Add(rush * time.Duration(i) / time.Duration(total))))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := tryCall(bases[i%instances], "create", url.Values{"meetingID": {fmt.Sprintf("new-%d", i)}, "name": {"New"}})
-			if r == nil || !r.OK() {
-				errs <- fmt.Sprintf("create new-%d: %+v", i, r)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
+	errs := spreadCreates(bases, "new", total, rush)
 	failed := 0
 	for e := range errs {
 		if failed++; failed <= 5 {
@@ -166,4 +122,39 @@ func TestE2EThreeInstancesSpreadWhilePolling(t *testing.T) {
 	if float64(fullest) > 1.1*mean {
 		t.Errorf("the fullest server took %d new meetings, %.2f× the mean %.2f, want at most 1.1×: %v", fullest, float64(fullest)/mean, mean, hist)
 	}
+}
+
+// startInstances starts n instances on the servers of dir sharing the
+// Redis at redisURL, polling every interval, and returns their API bases.
+func startInstances(t *testing.T, dir string, n int, redisURL string, interval time.Duration) []string {
+	var bases []string
+	for range n {
+		port := freePort(t)
+		p := start(t, dir, []string{"TINYSCALE_SECRET=" + clientSecret, "PORT=" + port, "TINYSCALE_REDIS_URL=" + redisURL,
+			"TINYSCALE_POLL_INTERVAL=" + interval.String(), "TINYSCALE_LOG_LEVEL=warn"})
+		p.WaitReady(t, "http://127.0.0.1:"+port+"/readyz")
+		bases = append(bases, "http://127.0.0.1:"+port+"/bigbluebutton/api")
+	}
+	return bases
+}
+
+// spreadCreates sends n creates of meetings prefix-0… round robin over
+// bases: all at once with over 0, else at a steady rate over that long.
+// It returns the failures, once all are answered.
+func spreadCreates(bases []string, prefix string, n int, over time.Duration) <-chan string {
+	var wg sync.WaitGroup
+	errs := make(chan string, n)
+	t0 := time.Now()
+	for i := range n {
+		time.Sleep(time.Until(t0.Add(over * time.Duration(i) / time.Duration(n))))
+		wg.Go(func() {
+			id := fmt.Sprintf("%s-%d", prefix, i)
+			if r := tryCall(bases[i%len(bases)], "create", url.Values{"meetingID": {id}, "name": {"Spread"}}); r == nil || !r.OK() {
+				errs <- fmt.Sprintf("create %s: %+v", id, r)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return errs
 }
