@@ -294,15 +294,22 @@ func (r *Redis) settle(seq int64, apply func()) {
 // writes may now differ from Redis's. With the subscription up the event
 // is only late, and applying it in its turn puts that right (unsureSeq);
 // without, only a full resync does.
+//
+// It holds seqMu across the apply, as the subscriber does for events, so
+// that an event applied between the writer's deadline and this call is
+// not overwritten by the older write: the event, in order, is the truth.
 func (r *Redis) applyUnsure(seq int64, apply func()) {
-	apply()
 	r.seqMu.Lock()
+	defer r.seqMu.Unlock()
+	if r.live && r.applied >= seq {
+		return // its event came after all
+	}
+	apply()
 	if r.live {
 		r.unsureSeq = max(r.unsureSeq, seq)
 	} else {
 		r.unsure = true
 	}
-	r.seqMu.Unlock()
 }
 
 // ShareReservation implements Sharer: a plain PUBLISH, outside the

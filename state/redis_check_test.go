@@ -80,6 +80,9 @@ func TestRedisLateEventSettlesUnsure(t *testing.T) {
 	if got := resyncs() - n; got != 0 {
 		t.Fatalf("%d full resyncs after the late event came in order: want none", got)
 	}
+	// A writer whose deadline passed just as its event was applied: the
+	// event stands, the older write is not applied over it.
+	s.applyUnsure(next, func() { t.Error("a write was applied over its own event, already applied") })
 
 	// An event that never comes: its seq is beyond anything Redis holds.
 	s.seqMu.Lock()
