@@ -40,9 +40,8 @@ type Server struct {
 	beforeCutoff time.Time
 	// claimed holds when the polled meetings that were reserved here
 	// were placed (the reservation's time: a shared store's time of the
-	// claim),
-	// for as long as a shared placement may tell them from older ones by
-	// it (maxPending): see polledBefore.
+	// claim), for as long as a shared placement may tell them from older
+	// ones by it (maxPending): see polledBefore.
 	claimed map[string]time.Time
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
