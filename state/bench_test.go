@@ -89,15 +89,27 @@ func BenchmarkClaim(b *testing.B) {
 // BenchmarkClaimAmong is a shared placement's claim, one at a time, among
 // a shortlist of 64 servers and among every server of the scale
 // scenario's fleet (500), each with meetings pending: the script's cost
-// grows with the candidates it reads.
+// grows with the candidates it reads. "equal" servers share one polled
+// load, as the scale scenario's do; "distinct" ones each have their own,
+// the most levels a claim can send (see appendLevels).
 func BenchmarkClaimAmong(b *testing.B) {
 	url := redisURL(b)
-	for _, n := range []int{64, 500} {
-		b.Run(fmt.Sprintf("candidates=%d", n), func(b *testing.B) {
+	for _, tc := range []struct {
+		n        int
+		distinct bool
+	}{{64, false}, {500, false}, {500, true}} {
+		name := fmt.Sprintf("candidates=%d/equal", tc.n)
+		if tc.distinct {
+			name = fmt.Sprintf("candidates=%d/distinct", tc.n)
+		}
+		b.Run(name, func(b *testing.B) {
 			r := openRedis(b, url, testPrefix(b, url))
-			cands := make([]Candidate, n)
+			cands := make([]Candidate, tc.n)
 			for i := range cands {
 				cands[i] = Candidate{ServerID: fmt.Sprintf("127.0.0.1:%d", 30000+i), Polled: 650, Weight: 1}
+				if tc.distinct {
+					cands[i].Polled += float64(i) / 8
+				}
 			}
 			span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
 			b.ReportAllocs()

@@ -201,3 +201,82 @@ func TestClaimAmongCountsByRedisTime(t *testing.T) {
 		})
 	}
 }
+
+// The claim picks a candidate of least polled plus pending load (pending
+// divided by weight) whichever way its candidates are sent: as levels of
+// equal polled load and weight, or one by one when levels would not be
+// shorter (appendLevels). Pending load is set in Redis directly, on
+// candidates spread over the levels in no order.
+func TestClaimAmongPicksLeastInBothForms(t *testing.T) {
+	url := redisURL(t)
+	ctx := context.Background()
+	raw := rawClient(t, url)
+	for _, tc := range []struct {
+		name   string
+		n      int
+		levels int  // distinct polled loads, cycled over the candidates
+		heavy  bool // every other candidate weighs 2
+		byOne  bool // the arguments are per candidate
+	}{
+		{"one level", 40, 1, false, false},
+		{"three levels interleaved", 40, 3, false, false},
+		{"six levels of two weights", 40, 3, true, false},
+		{"every candidate its own", 40, 40, false, true},
+		{"levels half the candidates", 40, 20, false, true},
+		{"a single candidate", 1, 1, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := testPrefix(t, url)
+			r := openRedis(t, url, prefix)
+			span := PendingSpan{Now: time.Now(), Length: 10 * time.Second, Keep: 3}
+			cands := make([]Candidate, tc.n)
+			for i := range cands {
+				cands[i] = Candidate{ServerID: fmt.Sprintf("s%d", i), Polled: float64(i % tc.levels), Weight: 1}
+				if tc.heavy && i%2 == 1 {
+					cands[i].Weight = 2
+				}
+			}
+			args := appendLevels(nil, cands)
+			if first := args[0].(int); (first < 0) != tc.byOne {
+				t.Fatalf("sent with count %d, want per candidate %v", first, tc.byOne)
+			}
+			// Pending load on every candidate but a few, so that the least
+			// is some way down the order and not the first of its level;
+			// in the second claim on every candidate but the last, the
+			// last of its level.
+			for _, freeLast := range []bool{false, true} {
+				raw.Del(ctx, fmt.Sprintf("%spending:%d", prefix, span.slot()))
+				pending := map[string]float64{}
+				for i, c := range cands {
+					if free := i == len(cands)-1; free != freeLast || (!freeLast && (i%7 != 5 || i < 10)) {
+						pending[c.ServerID] = float64(1 + (i*13)%5)
+						if err := raw.HSet(ctx, fmt.Sprintf("%spending:%d", prefix, span.slot()), c.ServerID, pending[c.ServerID]).Err(); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				total := func(id string) float64 {
+					for _, c := range cands {
+						if c.ServerID == id {
+							return c.Polled + pending[id]/c.Weight
+						}
+					}
+					t.Fatalf("owner %q is no candidate", id)
+					return 0
+				}
+				least := total(cands[0].ServerID)
+				for _, c := range cands {
+					least = min(least, total(c.ServerID))
+				}
+				id := fmt.Sprint("m", freeLast)
+				c, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, cands, 1, span)
+				if err != nil || !c.Won {
+					t.Fatalf("claim: %+v %v", c, err)
+				}
+				if got := total(c.Owner); got != least {
+					t.Errorf("free last %v: placed on %s at load %v, the least is %v", freeLast, c.Owner, got, least)
+				}
+			}
+		})
+	}
+}

@@ -128,9 +128,12 @@ return seq
 // KEYS meeting, seq; ARGV guard, prev, ttl (ms, 0 for none), channel,
 // instance, cost, prefix, pending meeting ID, slot, slots kept before it,
 // slot length (ms), the meeting's JSON with serverPlaceholder for its
-// server, number of candidates, then per candidate server, polled load,
-// weight. Returns {owner, seq, time (Unix ms)}; seq is 0 when the claim
-// lost and nothing was written, as in claimScript.
+// server, then the candidates (see appendLevels): the number of levels
+// and per level its polled load, weight, number of servers and the
+// servers, or minus the number of candidates and per candidate its
+// server, polled load and weight. Returns {owner, seq,
+// time (Unix ms)}; seq is 0 when the claim lost and nothing was written,
+// as in claimScript.
 //
 // A shortlist may hold every server of a fleet (see pool.Shortlist): the
 // script reads each slot's whole hash (HGETALL, as long as the servers
@@ -153,12 +156,21 @@ for s = slot - keep, math.max(slot, here) do
   for j = 1, #pend, 2 do load[pend[j]] = (load[pend[j]] or 0) + tonumber(pend[j+1]) end
 end
 local best, bestLoad = 0, 0
-for c = 1, n do
-  local i = 14 + 3*(c-1)
-  local l = tonumber(ARGV[i+1])
-  local p = load[ARGV[i]]
-  if p then l = l + p / tonumber(ARGV[i+2]) end
-  if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = i, l end
+local function consider(j, polled, w)
+  local l = polled
+  local p = load[ARGV[j]]
+  if p then l = l + p / w end
+  if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = j, l end
+end
+if n < 0 then
+  for i = 14, 11 - 3*n, 3 do consider(i, tonumber(ARGV[i+1]), tonumber(ARGV[i+2])) end
+else
+  local i = 14
+  for _ = 1, n do
+    local polled, w, last = tonumber(ARGV[i]), tonumber(ARGV[i+1]), i + 2 + tonumber(ARGV[i+2])
+    for j = i + 3, last do consider(j, polled, w) end
+    i = last + 1
+  end
 end
 local server = ARGV[best]
 local doc = string.gsub(ARGV[12], '"server":"` + serverPlaceholder + `"', (string.gsub('"server":' .. cjson.encode(server), '%%', '%%%%')), 1)

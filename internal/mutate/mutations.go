@@ -131,6 +131,14 @@ var mutations = []Mutation{
 		Pkgs: []string{"./state"}, Run: "Redis|Contract|ClaimAmong", CI: true,
 	},
 	{
+		Name: "redis-claim-levels-skip-last",
+		Why:  "a claim sent as levels never considers the last server of a level: the least loaded one is passed over",
+		File: "state/redis_scripts.go",
+		Old:  "for j = i + 3, last do consider(j, polled, w) end",
+		New:  "for j = i + 3, last - 1 do consider(j, polled, w) end",
+		Pkgs: []string{"./state"}, Run: "ClaimAmong",
+	},
+	{
 		Name: "apply-noop",
 		Why:  "Server.Apply ignores other instances' reservations: a burst across instances piles on one server",
 		File: "pool/server.go",
