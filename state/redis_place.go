@@ -115,23 +115,17 @@ func appendLevels(args []any, cands []Candidate) []any {
 		k := [2]float64{c.Polled, w}
 		i, ok := at[k]
 		if !ok {
+			if len(levels)+1 >= len(cands)/2 {
+				// 3 arguments per level and 1 per server, against 3 per
+				// server: levels this many save too little.
+				return appendEach(args, cands)
+			}
 			i = len(levels)
 			at[k] = i
 			levels = append(levels, level{polled: c.Polled, weight: w})
 		}
 		levels[i].n++
 		of[j] = i
-	}
-	if len(levels) >= len(cands)/2 {
-		// 3 arguments per level and 1 per server, against 3 per server:
-		// levels this many save too little for their extra loop.
-		args = slices.Grow(args, 1+3*len(cands))
-		args = append(args, -len(cands))
-		for j, c := range cands {
-			l := levels[of[j]]
-			args = append(args, c.ServerID, strconv.FormatFloat(l.polled, 'g', -1, 64), strconv.FormatFloat(l.weight, 'g', -1, 64))
-		}
-		return args
 	}
 	// Each level's servers in cands' order, levels one after the other:
 	// a counting sort, so that a fleet of distinct loads costs no more
@@ -155,6 +149,22 @@ func appendLevels(args []any, cands []Candidate) []any {
 			args = append(args, s)
 		}
 		k += l.n
+	}
+	return args
+}
+
+// appendEach appends cands as claimAmongScript reads them one by one:
+// minus their number, then per candidate its server, polled load and
+// weight.
+func appendEach(args []any, cands []Candidate) []any {
+	args = slices.Grow(args, 1+3*len(cands))
+	args = append(args, -len(cands))
+	for _, c := range cands {
+		w := c.Weight
+		if w <= 0 {
+			w = 1
+		}
+		args = append(args, c.ServerID, strconv.FormatFloat(c.Polled, 'g', -1, 64), strconv.FormatFloat(w, 'g', -1, 64))
 	}
 	return args
 }

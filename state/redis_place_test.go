@@ -243,12 +243,13 @@ func TestClaimAmongPicksLeastInBothForms(t *testing.T) {
 			// Pending load on every candidate but a few, so that the least
 			// is some way down the order and not the first of its level;
 			// in the second claim on every candidate but the last, the
-			// last of its level.
-			for _, freeLast := range []bool{false, true} {
+			// last of its level; in the third on all, where weights
+			// decide.
+			for _, free := range []string{"a few", "the last", "none"} {
 				raw.Del(ctx, fmt.Sprintf("%spending:%d", prefix, span.slot()))
 				pending := map[string]float64{}
 				for i, c := range cands {
-					if free := i == len(cands)-1; free != freeLast || (!freeLast && (i%7 != 5 || i < 10)) {
+					if free == "none" || (free == "the last" && i != len(cands)-1) || (free == "a few" && (i%7 != 5 || i < 10)) {
 						pending[c.ServerID] = float64(1 + (i*13)%5)
 						if err := raw.HSet(ctx, fmt.Sprintf("%spending:%d", prefix, span.slot()), c.ServerID, pending[c.ServerID]).Err(); err != nil {
 							t.Fatal(err)
@@ -268,13 +269,13 @@ func TestClaimAmongPicksLeastInBothForms(t *testing.T) {
 				for _, c := range cands {
 					least = min(least, total(c.ServerID))
 				}
-				id := fmt.Sprint("m", freeLast)
+				id := "m " + free
 				c, err := r.ClaimAmong(Meeting{Tenant: "t", MeetingID: id}, "", id, cands, 1, span)
 				if err != nil || !c.Won {
 					t.Fatalf("claim: %+v %v", c, err)
 				}
 				if got := total(c.Owner); got != least {
-					t.Errorf("free last %v: placed on %s at load %v, the least is %v", freeLast, c.Owner, got, least)
+					t.Errorf("%s free: placed on %s at load %v, the least is %v", free, c.Owner, got, least)
 				}
 			}
 		})

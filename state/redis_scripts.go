@@ -156,19 +156,23 @@ for s = slot - keep, math.max(slot, here) do
   for j = 1, #pend, 2 do load[pend[j]] = (load[pend[j]] or 0) + tonumber(pend[j+1]) end
 end
 local best, bestLoad = 0, 0
-local function consider(j, polled, w)
-  local l = polled
-  local p = load[ARGV[j]]
-  if p then l = l + p / w end
-  if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = j, l end
-end
 if n < 0 then
-  for i = 14, 11 - 3*n, 3 do consider(i, tonumber(ARGV[i+1]), tonumber(ARGV[i+2])) end
+  for i = 14, 11 - 3*n, 3 do
+    local l = tonumber(ARGV[i+1])
+    local p = load[ARGV[i]]
+    if p then l = l + p / tonumber(ARGV[i+2]) end
+    if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = i, l end
+  end
 else
   local i = 14
   for _ = 1, n do
     local polled, w, last = tonumber(ARGV[i]), tonumber(ARGV[i+1]), i + 2 + tonumber(ARGV[i+2])
-    for j = i + 3, last do consider(j, polled, w) end
+    for j = i + 3, last do
+      local l = polled
+      local p = load[ARGV[j]]
+      if p then l = l + p / w end
+      if best == 0 or l < bestLoad - 1e-9 then best, bestLoad = j, l end
+    end
     i = last + 1
   end
 end

@@ -134,8 +134,8 @@ var mutations = []Mutation{
 		Name: "redis-claim-levels-skip-last",
 		Why:  "a claim sent as levels never considers the last server of a level: the least loaded one is passed over",
 		File: "state/redis_scripts.go",
-		Old:  "for j = i + 3, last do consider(j, polled, w) end",
-		New:  "for j = i + 3, last - 1 do consider(j, polled, w) end",
+		Old:  "for j = i + 3, last do\n",
+		New:  "for j = i + 3, last - 1 do\n",
 		Pkgs: []string{"./state"}, Run: "ClaimAmong",
 	},
 	{
