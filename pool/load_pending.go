@@ -1,5 +1,7 @@
 package pool
 
+import "strings"
+
 // pendingSet is a server's reservations, with the sums their load is made
 // of kept as they change, so that the pending load costs O(1) to read.
 type pendingSet struct {
@@ -20,12 +22,13 @@ func (ps *pendingSet) count(p pending, sign int) {
 	}
 }
 
-// put adds or replaces the reservation of id.
+// put adds or replaces the reservation of id. The set keeps a copy of id:
+// a meeting ID cut from a request or an event would keep all of it.
 func (ps *pendingSet) put(id string, p pending) {
 	if old, ok := ps.m[id]; ok {
 		ps.count(old, -1)
 	}
-	ps.m[id] = p
+	ps.m[strings.Clone(id)] = p
 	ps.count(p, +1)
 }
 

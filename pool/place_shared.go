@@ -198,8 +198,8 @@ func (s *Server) polledBefore(m LoadModel, now, cutoff time.Time) float64 {
 // placedLocked is when a polled meeting was placed: its claim's time when
 // it was reserved here, else BBB's createTime (s.mu held).
 func (s *Server) placedLocked(ml MeetingLoad) time.Time {
-	if at, ok := s.claimed[ml.MeetingID]; ok {
-		return at
+	if c, ok := s.claimed[ml.MeetingID]; ok {
+		return c.at
 	}
 	return ml.Created
 }

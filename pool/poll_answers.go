@@ -32,16 +32,14 @@ func (a *answers) seed() maphash.Seed {
 	return a.seeded
 }
 
-// get returns the meetings of s's last answer if it had this digest and
-// size. The slice is shared: its readers never change it.
-func (a *answers) get(s *Server, sum uint64, size int) ([]MeetingLoad, bool) {
+// get returns the meetings of s's last answer, and whether that answer
+// had this digest and size (the same answer again). The slice is shared:
+// its readers never change it.
+func (a *answers) get(s *Server, sum uint64, size int) (last []MeetingLoad, same bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	e, ok := a.m[s]
-	if !ok || e.sum != sum || e.size != size {
-		return nil, false
-	}
-	return e.meetings, true
+	e := a.m[s]
+	return e.meetings, e.meetings != nil && e.sum == sum && e.size == size
 }
 
 func (a *answers) put(s *Server, sum uint64, size int, ms []MeetingLoad) {

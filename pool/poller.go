@@ -47,13 +47,15 @@ func check(ctx context.Context, s *Server, c *answers) ([]MeetingLoad, error) {
 		return nil, fmt.Errorf("HTTP %d", res.Status)
 	}
 	var sum uint64
+	var last []MeetingLoad
 	if c != nil {
 		sum = maphash.Bytes(c.seed(), res.Body)
-		if ms, ok := c.get(s, sum, len(res.Body)); ok {
-			return ms, nil
+		var same bool
+		if last, same = c.get(s, sum, len(res.Body)); same {
+			return last, nil
 		}
 	}
-	ms, err := parseMeetings(res.Body)
+	ms, err := parseMeetings(res.Body, last)
 	if err == nil && c != nil {
 		c.put(s, sum, len(res.Body), ms)
 	}
@@ -61,7 +63,9 @@ func check(ctx context.Context, s *Server, c *answers) ([]MeetingLoad, error) {
 }
 
 // parseMeetings reads a getMeetings answer into what the load model needs.
-func parseMeetings(body []byte) ([]MeetingLoad, error) {
+// Its strings own their memory (see ownStrings): last is the server's
+// previous answer, whose strings a meeting still running reuses.
+func parseMeetings(body []byte, last []MeetingLoad) ([]MeetingLoad, error) {
 	reply, err := bbb.ParseReply(body, pollSpec)
 	if err != nil {
 		return nil, ErrNotBBB
@@ -73,6 +77,7 @@ func parseMeetings(body []byte) ([]MeetingLoad, error) {
 		return nil, fmt.Errorf("getMeetings answered FAILED %s", reply.MessageKey)
 	}
 	ms := make([]MeetingLoad, len(reply.Items))
+	own := ownStrings{last: last}
 	for i, it := range reply.Items {
 		f := it.Fields
 		ms[i] = MeetingLoad{
@@ -90,6 +95,7 @@ func parseMeetings(body []byte) ([]MeetingLoad, error) {
 		if ms[i].Breakout {
 			ms[i].ParentID = f[10]
 		}
+		own.own(&ms[i], i)
 	}
 	return ms, nil
 }

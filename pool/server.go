@@ -4,6 +4,7 @@
 package pool
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -41,8 +42,10 @@ type Server struct {
 	// claimed holds when the polled meetings that were reserved here
 	// were placed (the reservation's time: a shared store's time of the
 	// claim), for as long as a shared placement may tell them from older
-	// ones by it (maxPending): see polledBefore.
-	claimed map[string]time.Time
+	// ones by it (maxPending) and they run: see polledBefore.
+	claimed map[string]claim
+	// polls counts the polls seen (SetMeetings), for claim.seen.
+	polls uint64
 	// share, when set, publishes this instance's reservations to the
 	// other instances sharing the state (see Pool.Share).
 	share func(Reservation)
@@ -208,14 +211,23 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 	var ended []string
 	s.mu.Lock()
 	s.meetings, s.polled, s.curve, s.before = ms, started, nil, nil
+	s.polls++
 	for _, m := range ms {
 		if p, ok := s.pending.get(m.MeetingID); ok {
 			s.noteClaimed(m.MeetingID, p.at)
 			s.pending.del(m.MeetingID)
+		} else if c, ok := s.claimed[m.MeetingID]; ok {
+			c.seen = s.polls
+			s.claimed[m.MeetingID] = c // m.MeetingID owns its memory (ownStrings)
 		}
 	}
-	for id, at := range s.claimed {
-		if started.Sub(at) > maxPending {
+	// A claim's time is dropped after the ramp, and when its meeting is
+	// no longer listed: it ended, and nothing asks when it was placed.
+	// Kept until the ramp, every meeting created had cost its entry for 15
+	// minutes, the longest-lived growth of a soak of created and ended
+	// meetings.
+	for id, c := range s.claimed {
+		if c.seen != s.polls || started.Sub(c.at) > maxPending {
 			delete(s.claimed, id)
 		}
 	}
@@ -238,12 +250,21 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 	return drained
 }
 
-// noteClaimed records when a polled meeting was placed (s.mu held).
+// noteClaimed records when a polled meeting was placed (s.mu held), under
+// a copy of its ID: the entry stays for the ramp, and an ID cut from an
+// event or an answer would keep all of it.
 func (s *Server) noteClaimed(meetingID string, at time.Time) {
 	if s.claimed == nil {
-		s.claimed = map[string]time.Time{}
+		s.claimed = map[string]claim{}
 	}
-	s.claimed[meetingID] = at
+	s.claimed[strings.Clone(meetingID)] = claim{at: at, seen: s.polls}
+}
+
+// claim is when a polled meeting was placed, and the last poll that
+// listed it (Server.polls).
+type claim struct {
+	at   time.Time
+	seen uint64
 }
 
 // reserve counts a meeting placed on the server at at until a poll sees
