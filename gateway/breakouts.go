@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,7 @@ func (b *breakouts) missed(parentID string, miss bool, now time.Time) bool {
 		if b.misses == nil || len(b.misses) >= maxRememberedParents {
 			b.misses = map[string]time.Time{} // bounded: forget them all at once
 		}
-		b.misses[parentID] = now
+		b.misses[strings.Clone(parentID)] = now // cut from a whole answer
 		return true
 	}
 	at, ok := b.misses[parentID]
@@ -250,6 +251,9 @@ func (b *breakouts) remember(internalID, bbbID string) {
 		delete(b.past, b.order[0])
 		b.order = b.order[1:]
 	}
+	// Copies: the IDs may be cut from a whole getRecordings answer, which
+	// a remembered parent kept for as long as it was remembered.
+	internalID, bbbID = strings.Clone(internalID), strings.Clone(bbbID)
 	b.past[internalID] = bbbID
 	b.order = append(b.order, internalID)
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -10,7 +11,11 @@ import (
 // meeting, and must not be taken as proof that the meeting is gone.
 type creates struct {
 	mu sync.Mutex
-	m  map[string]createState
+	// m is by meeting ID, under a copy of it: the IDs given are cut from
+	// a create's whole query. Its values are pointers so that updating a
+	// meeting's state never stores the given ID as its key (assigning to
+	// an existing string key replaces the key too).
+	m map[string]*createState
 }
 
 type createState struct {
@@ -21,20 +26,23 @@ type createState struct {
 func (c *creates) begin(meetingID string) {
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = map[string]createState{}
+		c.m = map[string]*createState{}
 	}
 	st := c.m[meetingID]
+	if st == nil {
+		st = &createState{}
+		c.m[strings.Clone(meetingID)] = st
+	}
 	st.running++
-	c.m[meetingID] = st
 	c.mu.Unlock()
 }
 
 func (c *creates) end(meetingID string, t time.Time) {
 	c.mu.Lock()
-	st := c.m[meetingID]
-	st.running--
-	st.done = t
-	c.m[meetingID] = st
+	if st := c.m[meetingID]; st != nil {
+		st.running--
+		st.done = t
+	}
 	c.mu.Unlock()
 }
 
@@ -43,8 +51,8 @@ func (c *creates) end(meetingID string, t time.Time) {
 func (c *creates) settled(meetingID string, pollStart time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	st, ok := c.m[meetingID]
-	return !ok || st.running == 0 && st.done.Before(pollStart)
+	st := c.m[meetingID]
+	return st == nil || st.running == 0 && st.done.Before(pollStart)
 }
 
 // prune forgets creates that finished before t: every poll sent after t

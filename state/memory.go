@@ -3,6 +3,7 @@ package state
 import (
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -71,22 +72,45 @@ func (m *Memory) Claim(mt Meeting, prev string) (string, error) {
 	return mt.ServerID, nil
 }
 
-// setLocked stores a placement and keeps the tenant's count.
+// setLocked stores a placement and keeps the tenant's count. It keeps
+// copies of the placement's strings (owned).
 func (m *Memory) setLocked(k key, mt Meeting) {
+	// Both maps with the copies as keys: assigning to a string key that
+	// is there already stores the key given again.
+	mt = owned(mt)
 	if _, ok := m.meetings[k]; !ok {
-		m.perTenant[k.tenant]++
+		m.perTenant[mt.Tenant]++
 	}
-	m.meetings[k] = mt
+	m.meetings[key{mt.Tenant, mt.MeetingID}] = mt
+}
+
+// owned returns mt with its strings copied into one allocation of their
+// own. A placement lives as long as its meeting, and the IDs it is given
+// are cut from something larger: a create's whole query, an event from
+// Redis, a poll's answer. Keeping such a substring kept all of it (about
+// a kilobyte a meeting for a create's query).
+func owned(mt Meeting) Meeting {
+	var b strings.Builder
+	b.Grow(len(mt.Tenant) + len(mt.MeetingID) + len(mt.ServerID))
+	b.WriteString(mt.Tenant)
+	b.WriteString(mt.MeetingID)
+	b.WriteString(mt.ServerID)
+	all := b.String()
+	t, id := len(mt.Tenant), len(mt.Tenant)+len(mt.MeetingID)
+	mt.Tenant, mt.MeetingID, mt.ServerID = all[:t], all[t:id], all[id:]
+	return mt
 }
 
 // deleteLocked removes a placement and keeps the tenant's count.
 func (m *Memory) deleteLocked(k key) {
-	if _, ok := m.meetings[k]; !ok {
+	mt, ok := m.meetings[k]
+	if !ok {
 		return
 	}
 	delete(m.meetings, k)
-	if m.perTenant[k.tenant]--; m.perTenant[k.tenant] <= 0 {
-		delete(m.perTenant, k.tenant)
+	// By the placement's own copy of the tenant's name, as setLocked.
+	if m.perTenant[mt.Tenant]--; m.perTenant[mt.Tenant] <= 0 {
+		delete(m.perTenant, mt.Tenant)
 	}
 }
 
@@ -173,7 +197,9 @@ func (m *Memory) SetRecordingOwner(recordID, serverID string) error {
 	if _, ok := m.recordings[recordID]; !ok && len(m.recordings) >= max(m.ownersCap/2, 1) {
 		m.recOld, m.recordings = m.recordings, map[string]string{}
 	}
-	m.recordings[recordID] = serverID
+	// Copies: the IDs are cut from a whole create answer or getRecordings
+	// page, which an owner kept for as long as it was kept.
+	m.recordings[strings.Clone(recordID)] = strings.Clone(serverID)
 	return nil
 }
 
