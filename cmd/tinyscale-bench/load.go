@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -57,7 +58,16 @@ func (t *tally) p99() time.Duration { return t.lat.Quantile(0.99) }
 // ctx's error, when ctx is done.
 func (a attack) run(ctx context.Context, t *tally) error {
 	maxWorkers := max(a.workers, a.maxWorkers)
+	// The attacker's own transport, so that its connections are closed
+	// when the attack is over: a Transport nobody uses any more keeps its
+	// idle connections open, and tinyscale holds each for its idle
+	// timeout (the soak counted a hundred connections' buffers a cycle
+	// as tinyscale's growth). The options below set it up as vegeta's
+	// own would be.
+	tr := &http.Transport{DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext}
+	defer tr.CloseIdleConnections()
 	atk := vegeta.NewAttacker(
+		vegeta.Client(&http.Client{Transport: tr}),
 		vegeta.Workers(uint64(a.workers)),
 		vegeta.MaxWorkers(uint64(maxWorkers)),
 		vegeta.Connections(maxWorkers),
