@@ -1,8 +1,10 @@
 package gateway_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,6 +40,39 @@ type cluster struct {
 
 func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	t.Helper()
+	return startCluster(t, n, false, opts...)
+}
+
+// newFuzzCluster is newCluster for a fuzz target, which builds one per
+// input: the cluster's clients dial with SO_LINGER 0, so that their
+// connections end in an RST rather than in TIME_WAIT. A TIME_WAIT socket
+// holds its port, and a listen on port 0 (three a cluster) skips every
+// such port: with hundreds of inputs a second, each leaving three, the
+// kernel's scan for a free port grew to milliseconds a bind and the
+// fuzzer to a crawl. The clients hang up first (the cleanups' order in
+// startCluster), so the servers' ends are not left in TIME_WAIT either.
+func newFuzzCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
+	t.Helper()
+	return startCluster(t, n, true, opts...)
+}
+
+// noLinger wraps dial so that each TCP connection it makes is closed with
+// SO_LINGER 0.
+func noLinger(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			if err := tc.SetLinger(0); err != nil {
+				tc.Close()
+				return nil, err
+			}
+		}
+		return conn, err
+	}
+}
+
+func startCluster(t *testing.T, n int, lingerless bool, opts ...func(*gateway.Config)) *cluster {
+	t.Helper()
 	c := &cluster{t: t, store: state.NewMemory(), other: http.NotFoundHandler()}
 	// The server starts first so that its URL is known to options that
 	// need it (TINYSCALE_URL for callbacks).
@@ -50,7 +85,9 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	}))
 	t.Cleanup(c.srv.Close)
 	transport := bbb.NewTransport(time.Second, 5*time.Second)
-	t.Cleanup(transport.CloseIdleConnections)
+	if lingerless {
+		transport.DialContext = noLinger(transport.DialContext)
+	}
 	hc := bbb.NewHTTPClient(transport)
 	var servers []*pool.Server
 	for i := range n {
@@ -59,6 +96,8 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 		c.fakes = append(c.fakes, f)
 		servers = append(servers, pool.NewServer(f.Addr(), &bbb.Client{Base: f.URL(), Secret: f.Secret(), HTTP: hc}))
 	}
+	// Cleanups run last first: the clients hang up before the servers stop.
+	t.Cleanup(transport.CloseIdleConnections)
 	c.pool = pool.New(servers...)
 	cfg := gateway.Config{
 		Secrets:        []string{testSecret},
@@ -72,6 +111,9 @@ func newCluster(t *testing.T, n int, opts ...func(*gateway.Config)) *cluster {
 	c.cfg = cfg
 	c.gw = gateway.New(cfg, c.pool, c.store)
 	clientTransport := &http.Transport{}
+	if lingerless {
+		clientTransport.DialContext = noLinger((&net.Dialer{}).DialContext)
+	}
 	t.Cleanup(clientTransport.CloseIdleConnections)
 	c.hc = &http.Client{
 		Transport:     clientTransport,

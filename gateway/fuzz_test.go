@@ -195,7 +195,7 @@ func FuzzRouting(f *testing.F) {
 // each meeting a recording rec-<tenant>. recOwner maps recording to tenant.
 func routingCluster(t *testing.T) (*cluster, *tenant.Registry, map[string]string) {
 	uniB := tenant.Tenant{Name: "uni-b", Secrets: []string{"uni-b-secret"}}
-	c := newCluster(t, 2)
+	c := newFuzzCluster(t, 2)
 	reg, err := tenant.NewRegistry(tenant.Tenant{Secrets: []string{testSecret}}, []tenant.Tenant{uniA, uniB})
 	if err != nil {
 		t.Fatal(err)
