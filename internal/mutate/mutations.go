@@ -158,8 +158,8 @@ var mutations = []Mutation{
 		Name: "polled-before-by-createtime",
 		Why:  "a shared placement's polled load tells new meetings by BBB's createTime, not their claim: a meeting claimed in one slot and created in the next is counted nowhere for a slot",
 		File: "pool/place_shared.go",
-		Old:  "\tif at, ok := s.claimed[ml.MeetingID]; ok {",
-		New:  "\tif at, ok := s.claimed[ml.MeetingID]; ok && false {",
+		Old:  "\tif c, ok := s.claimed[ml.MeetingID]; ok {",
+		New:  "\tif c, ok := s.claimed[ml.MeetingID]; ok && false {",
 		Pkgs: []string{"./pool"}, Run: "PolledBefore", CI: true,
 	},
 	{
