@@ -1,6 +1,6 @@
 package pool
 
-import "strings"
+import "github.com/tinyscale/tinyscale/internal/own"
 
 // ownStrings gives the strings of each polled meeting memory of their own.
 //
@@ -56,34 +56,16 @@ func (o *ownStrings) own(m *MeetingLoad, i int) {
 	if p := o.find(i, m.MeetingID); p != nil {
 		prev = [...]string{p.MeetingID, p.Name, p.InternalID, p.ParentID}
 	}
+	var fresh [len(fields)]*string
 	n := 0
-	var copied [len(fields)]bool
 	for k, f := range fields {
 		switch {
-		case *f == "":
-			*f = "" // nothing to keep
 		case *f == prev[k]:
-			*f = prev[k]
-		default:
-			n += len(*f)
-			copied[k] = true
+			*f = prev[k] // the last answer's copy (or "")
+		case *f != "":
+			fresh[n] = f
+			n++
 		}
 	}
-	if n == 0 {
-		return
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for k, f := range fields {
-		if copied[k] {
-			b.WriteString(*f)
-		}
-	}
-	all, at := b.String(), 0
-	for k, f := range fields {
-		if copied[k] {
-			*f = all[at : at+len(*f)]
-			at += len(*f)
-		}
-	}
+	own.Strings(fresh[:n]...)
 }

@@ -77,7 +77,7 @@ func parseMeetings(body []byte, last []MeetingLoad) ([]MeetingLoad, error) {
 		return nil, fmt.Errorf("getMeetings answered FAILED %s", reply.MessageKey)
 	}
 	ms := make([]MeetingLoad, len(reply.Items))
-	own := ownStrings{last: last}
+	owned := ownStrings{last: last}
 	for i, it := range reply.Items {
 		f := it.Fields
 		ms[i] = MeetingLoad{
@@ -95,7 +95,7 @@ func parseMeetings(body []byte, last []MeetingLoad) ([]MeetingLoad, error) {
 		if ms[i].Breakout {
 			ms[i].ParentID = f[10]
 		}
-		own.own(&ms[i], i)
+		owned.own(&ms[i], i)
 	}
 	return ms, nil
 }

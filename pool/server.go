@@ -251,8 +251,8 @@ func (s *Server) SetMeetings(ms []MeetingLoad, started time.Time, maxPending tim
 }
 
 // noteClaimed records when a polled meeting was placed (s.mu held), under
-// a copy of its ID: the entry stays for the ramp, and an ID cut from an
-// event or an answer would keep all of it.
+// a copy of its ID: the entry stays while the meeting runs (within the
+// ramp), and an ID cut from an event or an answer would keep all of it.
 func (s *Server) noteClaimed(meetingID string, at time.Time) {
 	if s.claimed == nil {
 		s.claimed = map[string]claim{}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tinyscale/tinyscale/internal/own"
 )
 
 // Memory is a Store held in process memory only: what it knows is lost on
@@ -85,19 +87,12 @@ func (m *Memory) setLocked(k key, mt Meeting) {
 }
 
 // owned returns mt with its strings copied into one allocation of their
-// own. A placement lives as long as its meeting, and the IDs it is given
+// own (own.Strings). A placement lives as long as its meeting, and the IDs it is given
 // are cut from something larger: a create's whole query, an event from
 // Redis, a poll's answer. Keeping such a substring kept all of it (about
 // a kilobyte a meeting for a create's query).
 func owned(mt Meeting) Meeting {
-	var b strings.Builder
-	b.Grow(len(mt.Tenant) + len(mt.MeetingID) + len(mt.ServerID))
-	b.WriteString(mt.Tenant)
-	b.WriteString(mt.MeetingID)
-	b.WriteString(mt.ServerID)
-	all := b.String()
-	t, id := len(mt.Tenant), len(mt.Tenant)+len(mt.MeetingID)
-	mt.Tenant, mt.MeetingID, mt.ServerID = all[:t], all[t:id], all[id:]
+	own.Strings(&mt.Tenant, &mt.MeetingID, &mt.ServerID)
 	return mt
 }
 
