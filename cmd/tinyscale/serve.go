@@ -21,6 +21,7 @@ import (
 	"github.com/tinyscale/tinyscale/gateway"
 	"github.com/tinyscale/tinyscale/hooks"
 	"github.com/tinyscale/tinyscale/internal/asynclog"
+	"github.com/tinyscale/tinyscale/internal/gctune"
 	"github.com/tinyscale/tinyscale/metrics"
 	"github.com/tinyscale/tinyscale/pool"
 	"github.com/tinyscale/tinyscale/state"
@@ -41,6 +42,9 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	log, closeLog := newLogger(env)
 	defer closeLog()
+	// A join flood on a small fleet would otherwise run the collector 20
+	// to 40 times a second (gctune); GOGC, if set, is the operator's.
+	defer gctune.Start(os.Getenv, gctune.Config{}).Stop()
 	warnings, err := env.CheckStrength()
 	if err != nil {
 		return err
