@@ -70,6 +70,13 @@ func runJoin(ctx context.Context, e *benchEnv) ([]result, error) {
 
 	var tsT, ceilT tally
 	var tsCPU, ceilCPU time.Duration
+	// tinyscale's collections over the rounds (the ceiling's are not
+	// counted: it has no /metrics), and its memory at the end: what the
+	// collector's pace costs and saves.
+	gc0, err := ts.metric(ctx, gcCycles)
+	if err != nil {
+		return nil, err
+	}
 	// measure runs one round of a against the process pid, adding its CPU
 	// time (user + system, from /proc) to cpu.
 	measure := func(a attack, t *tally, pid int, cpu *time.Duration) error {
@@ -102,6 +109,15 @@ func runJoin(ctx context.Context, e *benchEnv) ([]result, error) {
 		e.logf("round %d: tinyscale %.0f req/s, ceiling %.0f req/s so far", round+1, tsT.throughput(), ceilT.throughput())
 	}
 	sent += tsT.requests
+	gc1, err := ts.metric(ctx, gcCycles)
+	if err != nil {
+		return nil, err
+	}
+	tsMem, err := readMemory(ts.pid())
+	if err != nil {
+		return nil, err
+	}
+	collections := gc1 - gc0
 	if pprofAddr != "" {
 		// One more round, not counted, under the profiler.
 		var extra tally
@@ -127,7 +143,8 @@ func runJoin(ctx context.Context, e *benchEnv) ([]result, error) {
 		"tinyscale_requests": float64(tsT.requests), "ceiling_requests": float64(ceilT.requests),
 		"tinyscale_cpu_us_per_join": us(tsPer), "ceiling_cpu_us_per_join": us(ceilPer),
 		"log_lines": float64(logged), "joins_sent": float64(sent),
-		"workers": float64(p.joinWorkers),
+		"workers":             float64(p.joinWorkers),
+		"tinyscale_gc_cycles": collections, "tinyscale_rss_mb": mb(tsMem.RSS), "tinyscale_peak_rss_mb": mb(tsMem.Peak),
 	}
 	note := ""
 	if errs > 0 {
@@ -153,7 +170,9 @@ func runJoin(ctx context.Context, e *benchEnv) ([]result, error) {
 			Ratio:    cpuRatio,
 			Verdict:  verdict(cpuRatio <= 1.15, errs),
 			Errors:   errs,
-			Note:     fmt.Sprintf("CPU time (user + system) of each process over its rounds: tinyscale %s for %d joins, ceiling %s for %d", tsCPU, tsT.requests, ceilCPU, ceilT.requests),
+			Note: fmt.Sprintf("CPU time (user + system) of each process over its rounds: tinyscale %s for %d joins, ceiling %s for %d; "+
+				"tinyscale collected %.0f times (%.1f per 10,000 joins), RSS %.1f MB at the end (peak %.1f MB)",
+				tsCPU, tsT.requests, ceilCPU, ceilT.requests, collections, 1e4*collections/float64(max(tsT.requests, 1)), mb(tsMem.RSS), mb(tsMem.Peak)),
 		},
 		{
 			Scenario: "join latency p50 / p99",
@@ -172,6 +191,9 @@ func runJoin(ctx context.Context, e *benchEnv) ([]result, error) {
 		},
 	}, nil
 }
+
+// gcCycles is the Go collector's count of completed cycles in /metrics.
+const gcCycles = "go_gc_duration_seconds_count"
 
 // perCall is d divided over n calls.
 func perCall(d time.Duration, n int) time.Duration {

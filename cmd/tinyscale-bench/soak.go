@@ -126,7 +126,12 @@ func liveHeap(ctx context.Context, pprofAddr string, ts *tinyscaleProc) (float64
 	if err := fetchProfile(ctx, "http://"+pprofAddr+"/debug/pprof/heap?gc=1", "/dev/null"); err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ts.addr+"/metrics", nil)
+	return ts.metric(ctx, "go_memstats_heap_alloc_bytes")
+}
+
+// metric reads one unlabelled sample from tinyscale's /metrics.
+func (t *tinyscaleProc) metric(ctx context.Context, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+t.addr+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}
@@ -140,9 +145,9 @@ func liveHeap(ctx context.Context, pprofAddr string, ts *tinyscaleProc) (float64
 		return 0, err
 	}
 	for line := range strings.Lines(string(body)) {
-		if v, ok := strings.CutPrefix(line, "go_memstats_heap_alloc_bytes "); ok {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return strconv.ParseFloat(strings.TrimSpace(v), 64)
 		}
 	}
-	return 0, fmt.Errorf("/metrics has no go_memstats_heap_alloc_bytes")
+	return 0, fmt.Errorf("/metrics has no %s", name)
 }

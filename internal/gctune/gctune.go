@@ -40,7 +40,7 @@ const (
 	DefaultInterval = 250 * time.Millisecond
 	// DefaultMaxHeadroom bounds the garbage the tuner lets pile up beyond
 	// Go's own headroom.
-	DefaultMaxHeadroom = 64 << 20
+	DefaultMaxHeadroom = 32 << 20
 )
 
 // basePercent is Go's default GOGC: the tuner never sets less.
