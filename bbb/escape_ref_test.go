@@ -1,0 +1,234 @@
+package bbb
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"sort"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// The escaper and the checksum sum as they were before escape.go scanned
+// eight bytes at a time: kept here as the reference the differential tests
+// compare the new code to, and as the "old" side of the benchmarks below,
+// so that old and new are measured side by side in one run on a noisy
+// machine.
+
+// refQueryEscapedLen is the byte-by-byte queryEscapedLen.
+func refQueryEscapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		n += int(queryGrowth[s[i]])
+	}
+	return n
+}
+
+// refAppendQueryEscaped is the byte-by-byte appendQueryEscaped.
+func refAppendQueryEscaped(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if queryKeptTable[c] {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		if c == ' ' {
+			b = append(b, '+')
+		} else {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+		start = i + 1
+	}
+	return append(b, s[start:]...)
+}
+
+// refEncode is Params.Encode (request.go) over the reference escaper.
+func refEncode(p Params) string {
+	n := 0
+	for i, kv := range p {
+		if i > 0 {
+			n++
+		}
+		n += refQueryEscapedLen(kv.Name) + 1 + refQueryEscapedLen(kv.Value)
+	}
+	b := make([]byte, 0, n)
+	for i, kv := range p {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = refAppendQueryEscaped(b, kv.Name)
+		b = append(b, '=')
+		b = refAppendQueryEscaped(b, kv.Value)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// refSum is sum as it was: call+query+secret copied into a pooled buffer,
+// then hashed in one call.
+func refSum(dst []byte, alg Algorithm, call, query, secret string) []byte {
+	bp := inputPool.Get().(*[]byte)
+	in := append(append(append((*bp)[:0], call...), query...), secret...)
+	var digest [sha512.Size]byte
+	var d []byte
+	switch alg {
+	case SHA1:
+		s := sha1.Sum(in)
+		d = digest[:copy(digest[:], s[:])]
+	case SHA256:
+		s := sha256.Sum256(in)
+		d = digest[:copy(digest[:], s[:])]
+	case SHA384:
+		s := sha512.Sum384(in)
+		d = digest[:copy(digest[:], s[:])]
+	default:
+		s := sha512.Sum512(in)
+		d = digest[:copy(digest[:], s[:])]
+	}
+	if cap(in) <= maxPooledInput {
+		*bp = in[:0]
+		inputPool.Put(bp)
+	}
+	return hex.AppendEncode(dst, d)
+}
+
+// BenchmarkEncodeVersus is BenchmarkParams/encode for the old and the new
+// escaper, interleaved in one run: compare the two lines of each count.
+func BenchmarkEncodeVersus(b *testing.B) {
+	p, err := ParseParams(greenlightJoin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if got, want := p.Encode(), refEncode(p); got != want {
+		b.Fatalf("Encode = %q, reference %q", got, want)
+	}
+	b.Run("impl=old", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = refEncode(p)
+		}
+	})
+	b.Run("impl=new", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = p.Encode()
+		}
+	})
+}
+
+// BenchmarkEscapeLenVersus is the sizing pass alone, over the join's
+// names and values.
+func BenchmarkEscapeLenVersus(b *testing.B) {
+	p, _ := ParseParams(greenlightJoin)
+	for _, f := range []struct {
+		name string
+		fn   func(string) int
+	}{{"impl=old", refQueryEscapedLen}, {"impl=new", queryEscapedLen}} {
+		b.Run(f.name, func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				for _, kv := range p {
+					n += f.fn(kv.Name) + f.fn(kv.Value)
+				}
+			}
+			_ = n
+		})
+	}
+}
+
+// BenchmarkSumVersus is the checksum of a signed join, old and new.
+func BenchmarkSumVersus(b *testing.B) {
+	const secret = "8cd8ef52e8e101574e400365b55e11a6"
+	for _, alg := range []Algorithm{SHA1, SHA256} {
+		var buf [128]byte
+		b.Run(alg.String()+"/impl=old", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = refSum(buf[:0], alg, CallJoin, greenlightJoin, secret)
+			}
+		})
+		b.Run(alg.String()+"/impl=new", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = sum(buf[:0], alg, CallJoin, greenlightJoin, secret)
+			}
+		})
+	}
+}
+
+// interleave runs old and new by turns, in batches of a few microseconds,
+// and reports each one's ns/op and the median of the batches' new/old
+// ratios: on a shared, noisy machine, two batches that close in time
+// see the same load, where two benchmarks a second apart do not.
+func interleave(b *testing.B, old, new func()) {
+	const batch = 64
+	var tOld, tNew time.Duration
+	var ratios []float64
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		for range batch {
+			old()
+		}
+		t1 := time.Now()
+		for range batch {
+			new()
+		}
+		t2 := time.Now()
+		tOld += t1.Sub(t0)
+		tNew += t2.Sub(t1)
+		ratios = append(ratios, float64(t2.Sub(t1))/float64(t1.Sub(t0)))
+		n += batch
+	}
+	sort.Float64s(ratios)
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(tOld.Nanoseconds())/float64(n), "old-ns/op")
+	b.ReportMetric(float64(tNew.Nanoseconds())/float64(n), "new-ns/op")
+	b.ReportMetric(ratios[len(ratios)/2], "new/old")
+}
+
+// BenchmarkInterleaved measures old and new code by turns (interleave):
+// the join's encode, its sizing pass alone, and its checksum.
+func BenchmarkInterleaved(b *testing.B) {
+	p, _ := ParseParams(greenlightJoin)
+	b.Run("encode", func(b *testing.B) {
+		interleave(b, func() { _ = refEncode(p) }, func() { _ = p.Encode() })
+	})
+	b.Run("escapedLen", func(b *testing.B) {
+		n := 0
+		interleave(b, func() {
+			for _, kv := range p {
+				n += refQueryEscapedLen(kv.Name) + refQueryEscapedLen(kv.Value)
+			}
+		}, func() {
+			for _, kv := range p {
+				n += queryEscapedLen(kv.Name) + queryEscapedLen(kv.Value)
+			}
+		})
+	})
+	b.Run("appendEscaped", func(b *testing.B) {
+		buf := make([]byte, 0, 1024)
+		interleave(b, func() {
+			buf = buf[:0]
+			for _, kv := range p {
+				buf = refAppendQueryEscaped(refAppendQueryEscaped(buf, kv.Name), kv.Value)
+			}
+		}, func() {
+			buf = buf[:0]
+			for _, kv := range p {
+				buf = appendQueryEscaped(appendQueryEscaped(buf, kv.Name), kv.Value)
+			}
+		})
+	})
+	const secret = "8cd8ef52e8e101574e400365b55e11a6"
+	for _, alg := range []Algorithm{SHA1, SHA256} {
+		var buf [128]byte
+		b.Run("sum/"+alg.String(), func(b *testing.B) {
+			interleave(b, func() { _ = refSum(buf[:0], alg, CallJoin, greenlightJoin, secret) },
+				func() { _ = sum(buf[:0], alg, CallJoin, greenlightJoin, secret) })
+		})
+	}
+}
