@@ -171,7 +171,7 @@ func SplitChecksum(raw string) (query, checksum string) {
 	// where the first that matches removes the pair and its '&' (no new
 	// match can form across the cut: the pattern holds no '&', the byte
 	// after the cut is one). Two index scans instead of four.
-	if i := strings.Index(raw, "checksum"); i < 0 {
+	if i := indexChecksum(raw); i < 0 {
 		return raw, ""
 	} else if strings.HasPrefix(raw[i+len("checksum"):], "=") && (i == 0 || raw[i-1] == '&') &&
 		!strings.Contains(raw[i+len("checksum="):], "checksum=") {
@@ -198,6 +198,30 @@ func SplitChecksum(raw string) (query, checksum string) {
 	q = removeAll(q, "checksum=", checksum, "&")
 	q = removeAll(q, "checksum=", checksum, "")
 	return q, checksum
+}
+
+// indexChecksum is strings.Index(s, "checksum"), found by way of its 'k'.
+// strings.Index looks for the pattern's first byte, and 'c' is in every
+// few bytes of a query full of hex (meeting and user IDs, the checksum
+// itself): one IndexByte call and one failed comparison each. 'k' is in
+// no hex digit and few words, and each "checksum" has its own 'k', four
+// bytes in, so the first 'k' that has "checksum" around it is the first
+// "checksum".
+func indexChecksum(s string) int {
+	const pat, k = "checksum", 4 // pat[k] == 'k'
+	// p is where a 'k' would stand: from k, up to the last place with
+	// room for the rest of pat after it.
+	for p := k; p+len(pat)-k <= len(s); p++ {
+		j := strings.IndexByte(s[p:len(s)-(len(pat)-k-1)], 'k')
+		if j < 0 {
+			return -1
+		}
+		p += j
+		if s[p-k:p-k+len(pat)] == pat {
+			return p - k
+		}
+	}
+	return -1
 }
 
 // removeAll returns s without every occurrence of pre+mid+post, left to

@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -231,4 +232,59 @@ func BenchmarkInterleaved(b *testing.B) {
 				func() { _ = sum(buf[:0], alg, CallJoin, greenlightJoin, secret) })
 		})
 	}
+}
+
+// refSplitChecksum is SplitChecksum as it was, with strings.Index for the
+// first "checksum".
+func refSplitChecksum(raw string) (query, checksum string) {
+	raw = stripControl(raw)
+	if i := strings.Index(raw, "checksum"); i < 0 {
+		return raw, ""
+	} else if strings.HasPrefix(raw[i+len("checksum"):], "=") && (i == 0 || raw[i-1] == '&') &&
+		!strings.Contains(raw[i+len("checksum="):], "checksum=") {
+		start := i + len("checksum=")
+		end := len(raw)
+		if j := strings.IndexByte(raw[start:], '&'); j >= 0 {
+			end = start + j
+		}
+		checksum = raw[start:end]
+		switch {
+		case i > 0:
+			return raw[:i-1] + raw[end:], checksum
+		case end < len(raw):
+			return raw[end+1:], checksum
+		default:
+			return "", checksum
+		}
+	}
+	checksum, found := rawParam(raw, "checksum")
+	if !found {
+		return raw, ""
+	}
+	q := removeAll(raw, "&checksum=", checksum, "")
+	q = removeAll(q, "checksum=", checksum, "&")
+	q = removeAll(q, "checksum=", checksum, "")
+	return q, checksum
+}
+
+// BenchmarkInterleavedVerify is BenchmarkVerify/sha256 and its
+// SplitChecksum, old and new by turns (interleave).
+func BenchmarkInterleavedVerify(b *testing.B) {
+	const secret = "8cd8ef52e8e101574e400365b55e11a6"
+	raw := Sign(SHA256, CallJoin, greenlightJoin, secret)
+	b.Run("split", func(b *testing.B) {
+		interleave(b, func() { _, _ = refSplitChecksum(raw) }, func() { _, _ = SplitChecksum(raw) })
+	})
+	b.Run("verify/sha256", func(b *testing.B) {
+		interleave(b, func() {
+			q, cs := refSplitChecksum(raw)
+			if VerifySplit(CallJoin, q, cs, AllAlgorithms, secret) != nil {
+				b.Fatal("refused")
+			}
+		}, func() {
+			if _, err := Verify(CallJoin, raw, AllAlgorithms, secret); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 }
