@@ -1,6 +1,7 @@
 package bbb
 
 import (
+	"math/bits"
 	"net/url"
 	"slices"
 	"strings"
@@ -81,44 +82,55 @@ func ParseParams(raw string) (Params, *Error) {
 // string of their own; s itself is returned when it has no '%' or '+'.
 // mayStrip reports whether the result has a byte StripControl looks at,
 // so that the common clean parameter is scanned once.
+//
+// It is one pass: nextAttention skips the plain bytes (most of a query)
+// eight at a time, and once a '%' or '+' shows that s must be decoded, the
+// plain bytes before it and each run of them after are copied at once.
 func queryUnescape(buf *[]byte, s string, size int) (out string, mayStrip, ok bool) {
-	encoded := false
-	for i := 0; i < len(s); i++ {
-		switch unescapeClass[s[i]] {
-		case 0:
-		case classPercent:
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", false, false
-			}
-			encoded = true
-			i += 2
-		case classPlus:
-			encoded = true
-		default:
-			mayStrip = true
+	i := 0
+	for {
+		i = nextAttention(s, i)
+		if i == len(s) {
+			return s, mayStrip, true
 		}
-	}
-	if !encoded {
-		return s, mayStrip, true
+		if c := s[i]; c == '%' || c == '+' {
+			break
+		}
+		mayStrip = true
+		i++
 	}
 	if *buf == nil {
 		*buf = make([]byte, 0, size)
 	}
 	start := len(*buf)
-	b := *buf
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '%':
+	b := append(*buf, s[:i]...)
+	for i < len(s) {
+		switch c := s[i]; unescapeClass[c] {
+		case 0:
+			// A run of plain bytes, copied at once: encoded bytes come
+			// in runs of their own (%C3%BC), so the word scan starts
+			// only here.
+			j := nextAttention(s, i+1)
+			b = append(b, s[i:j]...)
+			i = j
+		case classPercent:
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false, false
+			}
 			c = unHex(s[i+1])<<4 | unHex(s[i+2])
-			i += 2
-		case '+':
-			c = ' '
-		}
-		if c < 0x20 || c == 0x7f || c == 0xc2 {
+			if c < 0x20 || c == 0x7f || c == 0xc2 {
+				mayStrip = true
+			}
+			b = append(b, c)
+			i += 3
+		case classPlus:
+			b = append(b, ' ')
+			i++
+		default:
 			mayStrip = true
+			b = append(b, c)
+			i++
 		}
-		b = append(b, c)
 	}
 	*buf = b
 	// The bytes written are never written again: later parameters are
@@ -126,6 +138,67 @@ func queryUnescape(buf *[]byte, s string, size int) (out string, mayStrip, ok bo
 	// string may share the buffer.
 	d := b[start:]
 	return unsafe.String(unsafe.SliceData(d), len(d)), mayStrip, true
+}
+
+// nextAttention is the index of the first byte at or after i that
+// queryUnescape must look at ('%', '+', or a byte StripControl looks at),
+// len(s) if none. It tests eight bytes at a time (attention), the last
+// eight of s overlapping those already tested, so that only a string
+// shorter than eight bytes is read a byte at a time.
+func nextAttention(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		if m := attention(load64(s[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	if i == len(s) {
+		return i
+	}
+	if len(s) >= 8 {
+		// attention marks each byte on its own, so the bytes before i
+		// (which may be ones already handled) are simply shifted out.
+		j := len(s) - 8
+		if m := attention(load64(s[j:])) >> (8 * (i - j)); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		return len(s)
+	}
+	for ; i < len(s); i++ {
+		if unescapeClass[s[i]] != 0 {
+			return i
+		}
+	}
+	return i
+}
+
+// attention sets the high bit of each byte of x (little-endian: byte 0
+// is s[i]) that queryUnescape must look at, and no other bit. Unlike the
+// borrowing test of anyControl, it marks every byte exactly, with no
+// carry from one byte into the next, so that a mask may be shifted and
+// its lowest bit trusted whatever the bytes below it are.
+//
+// nonzero(y) has a byte's high bit set when that byte of y is not zero:
+// (y&0x7f)+0x7f reaches 0x80 for any low seven bits but none, never
+// carrying out of the byte, and y's own high bit covers the rest. A byte
+// below 0x20 is one whose bits 5 and 6 and 7 are clear, found the same
+// way from x&0x60.
+func attention(x uint64) uint64 {
+	const ones, lo7, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	p, q, d, c := x^ones*'%', x^ones*'+', x^ones*0x7f, x^ones*0xc2
+	plain := (x&(ones*0x60) + lo7) | x // not below 0x20
+	plain &= (p&lo7 + lo7) | p         // nonzero(x^'%')
+	plain &= (q&lo7 + lo7) | q
+	plain &= (d&lo7 + lo7) | d
+	plain &= (c&lo7 + lo7) | c
+	return highs &^ plain
+}
+
+// load64 is the first eight bytes of s (len(s) >= 8) as a little-endian
+// uint64, which the compiler makes one load.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // unescapeClass sorts the bytes queryUnescape looks at, so that the
