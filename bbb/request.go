@@ -38,6 +38,10 @@ const MaxMeetingIDLength = 256
 // empty value. A pair that is not valid percent-encoding is refused with
 // ErrBadQuery: Tomcat silently drops it, and a request read differently by
 // tinyscale and by the backend is what this type exists to prevent.
+//
+// It runs on every API call, so it reads the query in one pass (readPart),
+// each name up to its '=' or '&' and each value up to its '&', skipping
+// the plain bytes eight at a time.
 func ParseParams(raw string) (Params, *Error) {
 	if raw == "" {
 		return nil, nil
@@ -47,28 +51,28 @@ func ParseParams(raw string) (Params, *Error) {
 	// written into buf, sized once: decoding never lengthens, so the whole
 	// query costs one allocation instead of one per encoded parameter.
 	var buf []byte
-	for rest := raw; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		name, ctlName, ok := queryUnescape(&buf, k, len(raw))
+	for i := 0; i < len(raw); i++ { // i is where a pair starts
+		name, stripName, end, ok := readPart(&buf, raw, i, '=')
 		if !ok {
 			return nil, ErrBadQuery
 		}
-		value, ctlValue, ok := queryUnescape(&buf, v, len(raw))
-		if !ok {
-			return nil, ErrBadQuery
+		value, stripValue := "", false
+		if end < len(raw) && raw[end] == '=' {
+			// Every part is read, that of a nameless pair too, so that
+			// any '%' without two hex digits is refused.
+			value, stripValue, end, ok = readPart(&buf, raw, end+1, '&')
+			if !ok {
+				return nil, ErrBadQuery
+			}
 		}
-		if ctlName {
+		i = end // the '&', or the end of raw
+		if stripName {
 			name = StripControl(name)
 		}
 		if name == "" {
 			continue
 		}
-		if ctlValue {
+		if stripValue {
 			value = StripControl(value)
 		}
 		p = append(p, Param{name, value})
@@ -76,48 +80,61 @@ func ParseParams(raw string) (Params, *Error) {
 	return p, nil
 }
 
-// queryUnescape is url.QueryUnescape(s), refusing exactly what it refuses
-// (a '%' not followed by two hex digits), but writing the decoded bytes
-// into *buf (allocated with capacity size on first use) instead of a
-// string of their own; s itself is returned when it has no '%' or '+'.
-// mayStrip reports whether the result has a byte StripControl looks at,
-// so that the common clean parameter is scanned once.
+// readPart reads the name (stop '=') or value (stop '&') that starts at
+// raw[i] and ends before the next '&' or stop, returning it decoded as
+// url.QueryUnescape would and refusing exactly what that refuses (a '%'
+// not followed by two hex digits), and where it ends. A part without '%'
+// or '+' is returned as the substring of raw it is; else the decoded
+// bytes are appended to *buf, allocated on first use with room for every
+// later part too, and the string shares it. mayStrip reports whether the
+// result has a byte StripControl looks at, so that the common clean part
+// is scanned once.
 //
-// It is one pass: nextAttention skips the plain bytes (most of a query)
-// eight at a time, and once a '%' or '+' shows that s must be decoded, the
-// plain bytes before it and each run of them after are copied at once.
-func queryUnescape(buf *[]byte, s string, size int) (out string, mayStrip, ok bool) {
-	i := 0
+// The plain bytes (most of a query) are skipped eight at a time
+// (nextStop); once a '%' or '+' shows that the part must be decoded, the
+// plain bytes before it and each run of them after are copied at once,
+// the escapes a byte at a time.
+func readPart(buf *[]byte, raw string, i int, stop byte) (out string, mayStrip bool, end int, ok bool) {
+	start := i
 	for {
-		i = nextAttention(s, i)
-		if i == len(s) {
-			return s, mayStrip, true
+		i = nextStop(raw, i, stop)
+		if i == len(raw) {
+			return raw[start:], mayStrip, i, true
 		}
-		if c := s[i]; c == '%' || c == '+' {
+		c := raw[i]
+		if c == '&' || c == stop {
+			return raw[start:i], mayStrip, i, true
+		}
+		if c == '%' || c == '+' {
 			break
 		}
 		mayStrip = true
 		i++
 	}
 	if *buf == nil {
-		*buf = make([]byte, 0, size)
+		// Decoding never lengthens, and the parts still to come are all
+		// in raw[start:].
+		*buf = make([]byte, 0, len(raw)-start)
 	}
-	start := len(*buf)
-	b := append(*buf, s[:i]...)
-	for i < len(s) {
-		switch c := s[i]; unescapeClass[c] {
+	from := len(*buf)
+	b := append(*buf, raw[start:i]...)
+loop:
+	for i < len(raw) {
+		switch c := raw[i]; partClass[c] {
 		case 0:
 			// A run of plain bytes, copied at once: encoded bytes come
 			// in runs of their own (%C3%BC), so the word scan starts
 			// only here.
-			j := nextAttention(s, i+1)
-			b = append(b, s[i:j]...)
+			j := nextStop(raw, i+1, stop)
+			b = append(b, raw[i:j]...)
 			i = j
 		case classPercent:
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", false, false
+			// Neither '&' nor '=' is a hex digit: testing raw's bytes
+			// tests the part's.
+			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+				return "", false, 0, false
 			}
-			c = unHex(s[i+1])<<4 | unHex(s[i+2])
+			c = unHex(raw[i+1])<<4 | unHex(raw[i+2])
 			if c < 0x20 || c == 0x7f || c == 0xc2 {
 				mayStrip = true
 			}
@@ -126,71 +143,60 @@ func queryUnescape(buf *[]byte, s string, size int) (out string, mayStrip, ok bo
 		case classPlus:
 			b = append(b, ' ')
 			i++
-		default:
+		case classControl:
 			mayStrip = true
 			b = append(b, c)
 			i++
+		default: // '&' or '='
+			if c == '&' || c == stop {
+				break loop
+			}
+			j := nextStop(raw, i+1, stop) // '=' in a value
+			b = append(b, raw[i:j]...)
+			i = j
 		}
 	}
 	*buf = b
-	// The bytes written are never written again: later parameters are
-	// appended after them (and size is enough for all of them), so the
+	// The bytes written are never written again: later parts are appended
+	// after them (and the capacity is enough for all of them), so the
 	// string may share the buffer.
-	d := b[start:]
-	return unsafe.String(unsafe.SliceData(d), len(d)), mayStrip, true
+	d := b[from:]
+	return unsafe.String(unsafe.SliceData(d), len(d)), mayStrip, i, true
 }
 
-// nextAttention is the index of the first byte at or after i that
-// queryUnescape must look at ('%', '+', or a byte StripControl looks at),
-// len(s) if none. It tests eight bytes at a time (attention), the last
-// eight of s overlapping those already tested, so that only a string
-// shorter than eight bytes is read a byte at a time.
-func nextAttention(s string, i int) int {
-	for ; i+8 <= len(s); i += 8 {
-		if m := attention(load64(s[i:])); m != 0 {
+// nextStop is the index of the first byte at or after i that readPart
+// must look at ('&', stop, '%', '+', or a byte StripControl looks at:
+// below 0x20, 0x7f, 0xc2), len(s) if none. It runs over every byte of
+// every query, so it tests eight bytes at a time, with anyControl's
+// borrowing test: y-0x01 borrows in a zero byte of y and x-0x20 in a byte
+// of x below 0x20 (^y and ^x keeping only bytes that were below 0x80).
+// A borrow may mark the byte above too, but never one below, so that
+// the lowest mark is always the first byte looked for.
+func nextStop(s string, i int, stop byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	st := ones * uint64(stop)
+	for ; i < len(s); i += 8 {
+		var x uint64
+		if i+8 <= len(s) {
+			x = load64(s[i:])
+		} else {
+			x = loadTail(s[i:])
+		}
+		// Written out rather than called: the inliner would not take
+		// it, and a call per word costs more than the test.
+		p, q, d, c, a, e := x^ones*'%', x^ones*'+', x^ones*0x7f, x^ones*0xc2, x^ones*'&', x^st
+		m := (x - ones*0x20) &^ x
+		m |= (p - ones) &^ p
+		m |= (q - ones) &^ q
+		m |= (d - ones) &^ d
+		m |= (c - ones) &^ c
+		m |= (a - ones) &^ a
+		m |= (e - ones) &^ e
+		if m &= highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
 	}
-	if i == len(s) {
-		return i
-	}
-	if len(s) >= 8 {
-		// attention marks each byte on its own, so the bytes before i
-		// (which may be ones already handled) are simply shifted out.
-		j := len(s) - 8
-		if m := attention(load64(s[j:])) >> (8 * (i - j)); m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-		return len(s)
-	}
-	for ; i < len(s); i++ {
-		if unescapeClass[s[i]] != 0 {
-			return i
-		}
-	}
-	return i
-}
-
-// attention sets the high bit of each byte of x (little-endian: byte 0
-// is s[i]) that queryUnescape must look at, and no other bit. Unlike the
-// borrowing test of anyControl, it marks every byte exactly, with no
-// carry from one byte into the next, so that a mask may be shifted and
-// its lowest bit trusted whatever the bytes below it are.
-//
-// nonzero(y) has a byte's high bit set when that byte of y is not zero:
-// (y&0x7f)+0x7f reaches 0x80 for any low seven bits but none, never
-// carrying out of the byte, and y's own high bit covers the rest. A byte
-// below 0x20 is one whose bits 5 and 6 and 7 are clear, found the same
-// way from x&0x60.
-func attention(x uint64) uint64 {
-	const ones, lo7, highs = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
-	p, q, d, c := x^ones*'%', x^ones*'+', x^ones*0x7f, x^ones*0xc2
-	plain := (x&(ones*0x60) + lo7) | x // not below 0x20
-	plain &= (p&lo7 + lo7) | p         // nonzero(x^'%')
-	plain &= (q&lo7 + lo7) | q
-	plain &= (d&lo7 + lo7) | d
-	plain &= (c&lo7 + lo7) | c
-	return highs &^ plain
+	return len(s)
 }
 
 // load64 is the first eight bytes of s (len(s) >= 8) as a little-endian
@@ -201,9 +207,9 @@ func load64(s string) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// unescapeClass sorts the bytes queryUnescape looks at, so that the
-// usual one (a letter, a digit) costs one table lookup.
-var unescapeClass = func() (t [256]uint8) {
+// partClass sorts the bytes readPart looks at, so that the usual one (a
+// letter, a digit) costs one table lookup.
+var partClass = func() (t [256]uint8) {
 	for c := 0; c < 256; c++ {
 		switch {
 		case c == '%':
@@ -212,6 +218,8 @@ var unescapeClass = func() (t [256]uint8) {
 			t[c] = classPlus
 		case c < 0x20 || c == 0x7f || c == 0xc2:
 			t[c] = classControl
+		case c == '&' || c == '=':
+			t[c] = classEnd
 		}
 	}
 	return t
@@ -221,6 +229,7 @@ const (
 	classPercent = 1 + iota
 	classPlus
 	classControl // a byte StripControl looks at
+	classEnd     // the end of a name or value, or '=' in a value
 )
 
 func isHex(c byte) bool {
@@ -236,6 +245,16 @@ func unHex(c byte) byte {
 		return c - 'a' + 10
 	}
 	return c - 'A' + 10
+}
+
+// loadTail is s (shorter than eight bytes) as load64 would load it,
+// filled up with 'a', a byte nextStop does not stop at.
+func loadTail(s string) uint64 {
+	x := uint64(0x6161616161616161) << (8 * len(s))
+	for i := range len(s) {
+		x |= uint64(s[i]) << (8 * i)
+	}
+	return x
 }
 
 // Lookup returns the first value of name, as BBB reads it, and whether

@@ -87,23 +87,35 @@ func TestParseParamsEveryPlace(t *testing.T) {
 	}
 }
 
-// TestAttentionMarksEachByte holds attention to a byte-by-byte test for
-// every byte value at every place of a word, among neighbours that are
-// themselves marked or not: no mark may leak into another byte.
-func TestAttentionMarksEachByte(t *testing.T) {
-	look := func(c byte) bool { return c == '%' || c == '+' || c < 0x20 || c == 0x7f || c == 0xc2 }
-	for _, fill := range []byte{'a', 0, '%', 0xff, 0xc2, 0x20, 0x1f, 0x80} {
-		for at := range 8 {
-			for c := range 256 {
-				w := make([]byte, 8)
-				for i := range w {
-					w[i] = fill
-				}
-				w[at] = byte(c)
-				m := attention(load64(string(w)))
-				for i, b := range w {
-					if got := m>>(8*i)&0xff == 0x80; got != look(b) || m>>(8*i)&0x7f != 0 {
-						t.Fatalf("attention(%q) = %#x: byte %d (%#x) marked %v", w, m, i, b, got)
+// TestNextStopFindsTheFirst holds nextStop to a byte-by-byte search for
+// every byte value at every place of a full word and of a tail, among
+// neighbours that are themselves stopped at or not (whose borrows must
+// not hide it), from every starting place.
+func TestNextStopFindsTheFirst(t *testing.T) {
+	first := func(s string, i int, stop byte) int {
+		for ; i < len(s); i++ {
+			if c := s[i]; c == '&' || c == stop || c == '%' || c == '+' || c < 0x20 || c == 0x7f || c == 0xc2 {
+				return i
+			}
+		}
+		return len(s)
+	}
+	for _, n := range []int{5, 8, 13, 16} {
+		for _, fill := range []byte{'a', '=', 0, '%', 0xff, 0xc2, 0x20, 0x1f, 0x80, 0x01, '&' ^ 1} {
+			for at := range n {
+				for c := range 256 {
+					w := make([]byte, n)
+					for i := range w {
+						w[i] = fill
+					}
+					w[at] = byte(c)
+					s := string(w)
+					for _, stop := range []byte{'=', '&'} {
+						for i := range n + 1 {
+							if got, want := nextStop(s, i, stop), first(s, i, stop); got != want {
+								t.Fatalf("nextStop(%q, %d, %q) = %d, want %d", s, i, stop, got, want)
+							}
+						}
 					}
 				}
 			}
