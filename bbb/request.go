@@ -48,8 +48,9 @@ func ParseParams(raw string) (Params, *Error) {
 	}
 	p := make(Params, 0, strings.Count(raw, "&")+1)
 	// Every decoded name and value that differs from its raw bytes is
-	// written into buf, sized once: decoding never lengthens, so the whole
-	// query costs one allocation instead of one per encoded parameter.
+	// written into buf, sized once by readPart: decoding never lengthens,
+	// so the whole query costs one allocation instead of one per encoded
+	// parameter.
 	var buf []byte
 	for i := 0; i < len(raw); i++ { // i is where a pair starts
 		name, stripName, end, ok := readPart(&buf, raw, i, '=')
