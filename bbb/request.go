@@ -132,10 +132,14 @@ loop:
 		case classPercent:
 			// Neither '&' nor '=' is a hex digit: testing raw's bytes
 			// tests the part's.
-			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+			if i+2 >= len(raw) {
 				return "", false, 0, false
 			}
-			c = unHex(raw[i+1])<<4 | unHex(raw[i+2])
+			h, l := hexValue[raw[i+1]], hexValue[raw[i+2]]
+			if h|l > 0xf {
+				return "", false, 0, false
+			}
+			c = h<<4 | l
 			if c < 0x20 || c == 0x7f || c == 0xc2 {
 				mayStrip = true
 			}
@@ -232,6 +236,18 @@ const (
 	classControl // a byte StripControl looks at
 	classEnd     // the end of a name or value, or '=' in a value
 )
+
+// hexValue is the value of each hex digit, 0xff for every other byte:
+// one lookup per digit tests and decodes it.
+var hexValue = func() (t [256]byte) {
+	for c := range 256 {
+		t[c] = 0xff
+		if isHex(byte(c)) {
+			t[c] = unHex(byte(c))
+		}
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
