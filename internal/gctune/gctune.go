@@ -58,21 +58,31 @@ type Config struct {
 }
 
 // Percent is the GOGC percent that gives the next cycle a headroom of one
-// interval's allocation at rate bytes a second, for a live heap of live
-// bytes: never under basePercent, and no more headroom than
-// max(live, maxHeadroom). It is the tuner's whole policy, kept apart from
-// the runtime so that it can be tested on its own.
-func Percent(live uint64, rate float64, interval time.Duration, maxHeadroom uint64) int {
-	if live == 0 {
-		live = 1
+// interval's allocation at rate bytes a second: never under basePercent,
+// and no more headroom than max(base, maxHeadroom). base is what the
+// percent is a percent of: since Go 1.18 the collector's goal is the live
+// heap plus GOGC percent of the live heap, the goroutine stacks and the
+// globals together. It is the tuner's whole policy, kept apart from the
+// runtime so that it can be tested on its own.
+func Percent(base uint64, rate float64, interval time.Duration, maxHeadroom uint64) int {
+	if base == 0 {
+		base = 1
 	}
 	want := rate * interval.Seconds()
-	if limit := float64(max(live, maxHeadroom)); want > limit {
+	if limit := float64(max(base, maxHeadroom)); want > limit {
 		want = limit
 	}
-	p := int(want / float64(live) * 100)
-	return max(p, basePercent)
+	p := want / float64(base) * 100
+	// Go also never collects below a heap of 4 MB times GOGC/100: on a
+	// heap of 2 MB, 1,600 % would put that floor at 64 MB, twice the
+	// headroom wanted. The percent stops where the floor reaches it.
+	p = min(p, (float64(base)+want)/heapMinimum*100)
+	return max(int(p), basePercent)
 }
+
+// heapMinimum is the Go collector's smallest goal at GOGC=100 (the
+// runtime's defaultHeapMinimum), scaled by GOGC/100 like the goal.
+const heapMinimum = 4 << 20
 
 // Tuner adjusts the GOGC percent after every collection. Start one with
 // Start; Stop it before the process exits to leave Go's default in place.
@@ -112,6 +122,8 @@ func Start(getenv func(string) string, cfg Config) *Tuner {
 	}
 	t := &Tuner{cfg: cfg, percent: basePercent, samples: []metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/scan/stack:bytes"},
+		{Name: "/gc/scan/globals:bytes"},
 		{Name: "/gc/heap/allocs:bytes"},
 		{Name: "/gc/cycles/total:gc-cycles"},
 	}}
@@ -129,10 +141,12 @@ func (t *Tuner) arm() {
 }
 
 // readLocked reads the runtime's figures into t.samples and returns the
-// live heap, the cumulative allocation and the cycle count.
-func (t *Tuner) readLocked() (live, allocs, cycles uint64) {
+// base of the GOGC percent (the live heap, the stacks and the globals
+// the collector scans), the cumulative allocation and the cycle count.
+func (t *Tuner) readLocked() (base, allocs, cycles uint64) {
 	metrics.Read(t.samples)
-	return t.samples[0].Value.Uint64(), t.samples[1].Value.Uint64(), t.samples[2].Value.Uint64()
+	v := func(i int) uint64 { return t.samples[i].Value.Uint64() }
+	return v(0) + v(1) + v(2), v(3), v(4)
 }
 
 // afterCycle runs once a cycle has collected the sentinel: it sets the
@@ -144,13 +158,13 @@ func (t *Tuner) afterCycle() {
 	if t.stopped {
 		return
 	}
-	live, allocs, cycles := t.readLocked()
+	base, allocs, cycles := t.readLocked()
 	now := time.Now()
 	if dt := now.Sub(t.last); dt > 0 && cycles > t.cycles {
 		// The rate is over the cycles since the last call: a cleanup can
 		// run late, after several.
 		rate := float64(allocs-t.allocs) / dt.Seconds()
-		if p := Percent(live, rate, t.cfg.Interval, t.cfg.MaxHeadroom); p != t.percent {
+		if p := Percent(base, rate, t.cfg.Interval, t.cfg.MaxHeadroom); p != t.percent {
 			debug.SetGCPercent(p)
 			t.percent = p
 		}

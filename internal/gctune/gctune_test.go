@@ -12,7 +12,7 @@ func TestPercent(t *testing.T) {
 	const mb = 1 << 20
 	for _, tc := range []struct {
 		name string
-		live uint64
+		base uint64  // live heap, stacks, globals
 		rate float64 // bytes a second
 		want int
 	}{
@@ -20,13 +20,17 @@ func TestPercent(t *testing.T) {
 		{"slow allocation: Go's own pace", 4 * mb, 8 * mb, 100},
 		{"a join flood on a small heap: one interval's allocation", 4 * mb, 160 * mb, 1000},
 		{"a flood beyond the cap: at most MaxHeadroom of garbage", 4 * mb, 1024 * mb, 1600},
+		// 64 MB of headroom on 2 MB would be 3,200 %, and Go's 4 MB floor
+		// times 32 a goal of 128 MB: the percent stops at a 66 MB floor.
+		{"a heap under Go's 4 MB floor: the floor is held to the headroom", 2 * mb, 1024 * mb, 1650},
+		{"a tiny heap flooded: the floor is held to the headroom", mb / 4, 1024 * mb, 1606},
 		{"a large heap: its own headroom is larger", 100 * mb, 160 * mb, 100},
 		{"a heap larger than the cap and a faster flood: Go's own pace", 100 * mb, 1024 * mb, 100},
 		{"no live heap measured yet", 0, 0, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Percent(tc.live, tc.rate, 250*time.Millisecond, 64*mb); got != tc.want {
-				t.Errorf("Percent(%d MB live, %.0f MB/s) = %d, want %d", tc.live/mb, tc.rate/mb, got, tc.want)
+			if got := Percent(tc.base, tc.rate, 250*time.Millisecond, 64*mb); got != tc.want {
+				t.Errorf("Percent(%d MB, %.0f MB/s) = %d, want %d", tc.base/mb, tc.rate/mb, got, tc.want)
 			}
 		})
 	}
