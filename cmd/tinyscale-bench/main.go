@@ -58,7 +58,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", false, "a short run (well under a minute): fewer requests, a shorter poll interval")
 	flag.StringVar(&o.jsonFile, "json", "", "also write the results as JSON to this `file`")
 	flag.StringVar(&o.only, "only", "", "run only this scenario: "+strings.Join(scenarioNames(), ", "))
-	flag.StringVar(&o.tinyscale, "tinyscale", "", "`path` of a built tinyscale binary (default: go build ./cmd/tinyscale)")
+	flag.StringVar(&o.tinyscale, "tinyscale", "", "`path` of a built tinyscale binary (default: CGO_ENABLED=0 go build ./cmd/tinyscale)")
 	flag.StringVar(&o.profile, "profile", "", "write CPU and allocation profiles of tinyscale under load to this `directory` (an extra round of the join scenario)")
 	flag.Parse()
 	if flag.NArg() > 0 {

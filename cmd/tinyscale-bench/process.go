@@ -132,13 +132,15 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// buildTinyscale builds cmd/tinyscale into dir and returns the binary's path.
+// buildTinyscale builds cmd/tinyscale into dir as the README and the
+// releases do (static: CGO_ENABLED=0) and returns the binary's path. A
+// cgo build links libc and the dynamic loader, 1.4 MB more of RSS idle.
 func buildTinyscale(ctx context.Context, dir string) (string, error) {
 	bin := dir + "/tinyscale"
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/tinyscale/tinyscale/cmd/tinyscale")
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/tinyscale: %v\n%s", err, out)
+		return "", fmt.Errorf("CGO_ENABLED=0 go build ./cmd/tinyscale: %v\n%s", err, out)
 	}
 	return bin, nil
 }
