@@ -1,10 +1,6 @@
 package bbb
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"sort"
 	"strings"
 	"testing"
@@ -12,7 +8,7 @@ import (
 	"unsafe"
 )
 
-// The escaper and the checksum sum as they were before escape.go scanned
+// The escaper as it was before escape.go scanned
 // eight bytes at a time: kept here as the reference the differential tests
 // compare the new code to, and as the "old" side of the benchmarks below,
 // so that old and new are measured side by side in one run on a noisy
@@ -49,6 +45,12 @@ func refAppendQueryEscaped(b []byte, s string) []byte {
 
 // refEncode is Params.Encode (request.go) over the reference escaper.
 func refEncode(p Params) string {
+	b := refAppendEncoded(make([]byte, 0, refEncodedLen(p)), p)
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// refEncodedLen is len(refEncode(p)).
+func refEncodedLen(p Params) int {
 	n := 0
 	for i, kv := range p {
 		if i > 0 {
@@ -56,7 +58,11 @@ func refEncode(p Params) string {
 		}
 		n += refQueryEscapedLen(kv.Name) + 1 + refQueryEscapedLen(kv.Value)
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// refAppendEncoded appends refEncode(p) to b.
+func refAppendEncoded(b []byte, p Params) []byte {
 	for i, kv := range p {
 		if i > 0 {
 			b = append(b, '&')
@@ -65,65 +71,23 @@ func refEncode(p Params) string {
 		b = append(b, '=')
 		b = refAppendQueryEscaped(b, kv.Value)
 	}
-	return unsafe.String(unsafe.SliceData(b), len(b))
+	return b
 }
 
-// refSum is sum as it was (and still is): call+query+secret copied into
-// a pooled buffer, then hashed in one call.
-func refSum(dst []byte, alg Algorithm, call, query, secret string) []byte {
-	bp := inputPool.Get().(*[]byte)
-	in := append(append(append((*bp)[:0], call...), query...), secret...)
-	var digest [sha512.Size]byte
-	var d []byte
-	switch alg {
-	case SHA1:
-		s := sha1.Sum(in)
-		d = digest[:copy(digest[:], s[:])]
-	case SHA256:
-		s := sha256.Sum256(in)
-		d = digest[:copy(digest[:], s[:])]
-	case SHA384:
-		s := sha512.Sum384(in)
-		d = digest[:copy(digest[:], s[:])]
-	default:
-		s := sha512.Sum512(in)
-		d = digest[:copy(digest[:], s[:])]
-	}
-	if cap(in) <= maxPooledInput {
-		*bp = in[:0]
-		inputPool.Put(bp)
-	}
-	return hex.AppendEncode(dst, d)
-}
-
-// refSignedURLParams is SignedURLParams over the reference escaper and
-// refSum: a join's redirect as it was built.
+// refSignedURLParams is SignedURLParams over the reference escaper: a
+// join's redirect as it was built (sum is unchanged).
 func refSignedURLParams(base, call string, p Params, secret string, alg Algorithm) string {
-	qlen := 0
-	for i, kv := range p {
-		if i > 0 {
-			qlen++
-		}
-		qlen += refQueryEscapedLen(kv.Name) + 1 + refQueryEscapedLen(kv.Value)
-	}
-	n := len(base) + 1 + len(call) + 1 + qlen + len("&checksum=") + hexLen(alg)
+	n := len(base) + 1 + len(call) + 1 + refEncodedLen(p) + len("&checksum=") + hexLen(alg)
 	b := make([]byte, 0, n)
 	b = append(append(append(append(b, base...), '/'), call...), '?')
 	start := len(b)
-	for i, kv := range p {
-		if i > 0 {
-			b = append(b, '&')
-		}
-		b = refAppendQueryEscaped(b, kv.Name)
-		b = append(b, '=')
-		b = refAppendQueryEscaped(b, kv.Value)
-	}
+	b = refAppendEncoded(b, p)
 	query := unsafe.String(unsafe.SliceData(b[start:]), len(b)-start)
 	if query != "" {
 		b = append(b, '&')
 	}
 	b = append(b, "checksum="...)
-	b = refSum(b, alg, call, query, secret)
+	b = sum(b, alg, call, query, secret)
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
@@ -186,8 +150,8 @@ func interleave(b *testing.B, old, new func()) {
 // the join's encode, its two passes alone, the whole signed redirect,
 // and the checksum. sum is unchanged (hashing call, query and secret as
 // they come, through a pooled hash.Hash, measured 1.01-1.03 times
-// slower: the digest copies partial blocks itself), so its ratio is the
-// method's noise floor.
+// slower: the digest copies partial blocks itself): it runs on both
+// sides, and its ratio is the method's noise floor.
 func BenchmarkInterleaved(b *testing.B) {
 	p, _ := ParseParams(greenlightJoin)
 	b.Run("encode", func(b *testing.B) {
@@ -232,8 +196,9 @@ func BenchmarkInterleaved(b *testing.B) {
 	}
 	for _, alg := range []Algorithm{SHA1, SHA256} {
 		var buf [128]byte
+		// The same function on both sides: the method's noise floor.
 		b.Run("sum/"+alg.String(), func(b *testing.B) {
-			interleave(b, func() { _ = refSum(buf[:0], alg, CallJoin, greenlightJoin, secret) },
+			interleave(b, func() { _ = sum(buf[:0], alg, CallJoin, greenlightJoin, secret) },
 				func() { _ = sum(buf[:0], alg, CallJoin, greenlightJoin, secret) })
 		})
 	}

@@ -58,7 +58,7 @@ func queryUnescapeFrozen(buf *[]byte, s string, size int) (out string, mayStrip,
 		switch unescapeClassFrozen[s[i]] {
 		case 0:
 		case 1: // '%'
-			if i+2 >= len(s) || !isHexFrozen(s[i+1]) || !isHexFrozen(s[i+2]) {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
 				return "", false, false
 			}
 			encoded = true
@@ -81,7 +81,7 @@ func queryUnescapeFrozen(buf *[]byte, s string, size int) (out string, mayStrip,
 		c := s[i]
 		switch c {
 		case '%':
-			c = unHexFrozen(s[i+1])<<4 | unHexFrozen(s[i+2])
+			c = unHex(s[i+1])<<4 | unHex(s[i+2])
 			i += 2
 		case '+':
 			c = ' '
@@ -109,20 +109,6 @@ var unescapeClassFrozen = func() (t [256]uint8) {
 	}
 	return t
 }()
-
-func isHexFrozen(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unHexFrozen(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
 
 // sameAsFrozen reports how ParseParams(raw) differs from
 // parseParamsFrozen(raw), "" when in nothing: the same error, the same
