@@ -39,8 +39,8 @@ const (
 	// DefaultInterval is the shortest time between two cycles the tuner
 	// aims for.
 	DefaultInterval = 250 * time.Millisecond
-	// DefaultMaxHeadroom bounds the garbage the tuner lets pile up beyond
-	// Go's own headroom.
+	// DefaultMaxHeadroom bounds the garbage the tuner lets pile up above
+	// the live heap (Go's own headroom applies where it is larger).
 	DefaultMaxHeadroom = 32 << 20
 )
 
