@@ -42,8 +42,8 @@ func serveCmd(ctx context.Context, args []string) error {
 	}
 	log, closeLog := newLogger(env)
 	defer closeLog()
-	// A join flood on a small fleet would otherwise run the collector 20
-	// to 40 times a second (gctune); GOGC, if set, is the operator's.
+	// A join flood on a small fleet would otherwise run the collector 25
+	// to 30 times a second (gctune); GOGC, if set, is the operator's.
 	defer gctune.Start(os.Getenv, gctune.Config{}).Stop()
 	warnings, err := env.CheckStrength()
 	if err != nil {
