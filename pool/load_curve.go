@@ -99,8 +99,13 @@ var negInf = -1e300
 // load returns the curve's value at now.
 func (c *loadCurve) load(now time.Time) float64 {
 	t := now.Sub(c.origin).Seconds()
-	// The last break at or before t.
-	i := sort.Search(len(c.at), func(i int) bool { return c.at[i] > t }) - 1
+	// The last break at or before t. Past the last one (every meeting
+	// past its ramp: most servers, most of the time) no search is needed;
+	// a shortlist asks this of every candidate of every create.
+	i := len(c.at) - 1
+	if t < c.at[i] {
+		i = sort.Search(len(c.at), func(i int) bool { return c.at[i] > t }) - 1
+	}
 	if c.b[i] == 0 {
 		return c.a[i]
 	}
