@@ -129,7 +129,9 @@ func Start(getenv func(string) string, cfg Config) *Tuner {
 		{Name: "/gc/cycles/total:gc-cycles"},
 	}}
 	t.mu.Lock()
-	t.readLocked()
+	// The first rate is of what was allocated from here, not from the
+	// process's start.
+	_, t.allocs, t.cycles = t.readLocked()
 	t.last = time.Now()
 	t.mu.Unlock()
 	t.arm()

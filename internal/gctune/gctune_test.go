@@ -104,3 +104,34 @@ func TestTunerSlowsTheCollectorUnderAFlood(t *testing.T) {
 		t.Errorf("cycles after Stop set GOGC to %d", prev)
 	}
 }
+
+// TestFirstRateStartsAtStart: what the process allocated before Start is
+// not a rate. A tuner started after 256 MB of garbage, then idle, keeps
+// Go's default at its first cycle.
+func TestFirstRateStartsAtStart(t *testing.T) {
+	cyclesFor(256 << 20)
+	tu := Start(func(string) string { return "" }, Config{})
+	defer tu.Stop()
+	tu.mu.Lock()
+	armed := tu.last
+	tu.mu.Unlock()
+	time.Sleep(200 * time.Millisecond)
+	runtime.GC()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tu.mu.Lock()
+		seen := tu.last.After(armed) // afterCycle ran
+		tu.mu.Unlock()
+		if seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the tuner saw no cycle within 10 s of runtime.GC")
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := tu.Percent(); p != basePercent {
+		t.Errorf("after an idle first cycle the percent is %d, want %d: the allocation before Start counted as a rate", p, basePercent)
+	}
+}
